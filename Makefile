@@ -1,0 +1,29 @@
+# The two commands: `make run` (the demo) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: run test bench check-migrations clean
+
+$(VENV)/.base-installed: requirements/base.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements/base.lock
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.base-installed requirements/test.lock
+	$(PIP) install --quiet --disable-pip-version-check -r requirements/test.lock
+	touch $@
+
+run: $(VENV)/.base-installed
+	$(PY) infra/run.py
+
+test: $(VENV)/.test-installed
+	bash infra/ensure-test-deps.sh
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.test-installed
+	$(PY) -m pytest tests/benchmarks -p no:cacheprovider -o addopts="" -s $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .run

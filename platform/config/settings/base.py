@@ -1,0 +1,87 @@
+from pathlib import Path
+
+from .env import env_bool, env_list, env_str
+
+ROOT_DIR = Path(__file__).resolve().parents[3]
+SOURCE_DIR = ROOT_DIR / "platform"
+
+# development | test | production
+ENVIRONMENT = env_str("DJANGO_ENV", "development")
+DEBUG = env_bool("DJANGO_DEBUG", ENVIRONMENT == "development")
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if ENVIRONMENT == "production":
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
+    SECRET_KEY = "dev-only-insecure-key-change-me-" + "x" * 32
+
+# The address every absolute link (QR codes, invitations) is built from: host[:port] of the public site.
+BASE_DOMAIN = env_str("BASE_DOMAIN", "localhost:8000")
+BASE_SCHEME = env_str("BASE_SCHEME", "http")
+BASE_HOST = BASE_DOMAIN.split(":")[0]
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [BASE_HOST, f".{BASE_HOST}", "127.0.0.1", "testserver"])
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+
+MIDDLEWARE = [
+    "django_tenants.middleware.main.TenantMainMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [ROOT_DIR / "web" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "web.context.site",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "config.asgi.application"
+
+# The interface speaks Simplified Chinese by default; English is available.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [ROOT_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(ROOT_DIR / "staticfiles")))
+STATICFILES_DIRS = [ROOT_DIR / "web" / "static"]
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(ROOT_DIR / ".run" / "media")))
+MEDIA_URL = "/media/"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,46 @@
+"""django-tenants: which apps live in the public schema and which in every tenant schema."""
+
+SHARED_APPS = [
+    "django_tenants",
+    "daphne",
+    "tenants",
+    "haochaping.accounts",
+    "haochaping.catalog",
+    "haochaping.jobs",
+    "haochaping.demo",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "strawberry_django",
+    "channels",
+    "web",
+]
+
+# Everything with personal data or raw events lives in a tenant schema (DESIGN.md §6).
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.admin",
+    "haochaping.accounts",
+    "haochaping.organizations",
+    "haochaping.items",
+]
+
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+
+ROOT_URLCONF = "config.urls_tenant"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+# Unknown host → 404, never the public schema.
+SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+
+# New tenants are cloned from this schema (kept migrated by `manage.py migrate_platform`).
+TENANT_BASE_SCHEMA = "tenant_base"
+TENANT_CREATION_FAKES_MIGRATIONS = True

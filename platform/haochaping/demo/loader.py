@@ -1,0 +1,148 @@
+"""The demo county (内乡县): the centre, 16 townships, 11 departments, their halls, windows, staff and
+adopted items, a base catalog of 85 items, and demo logins. Idempotent: a second run adds nothing.
+People in this data are fictional."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from haochaping.accounts.models import ApiToken, Role, User
+from haochaping.accounts.tokens import issue_evaluator_token
+from haochaping.catalog.services import import_catalog
+from haochaping.items.models import ServiceItem
+from haochaping.items.services import GuideInput, adopt_item
+from haochaping.organizations import services as orgs
+from haochaping.organizations.models import ServiceOrg
+from tenants.models import Tenant
+from tenants.services import TenantSpec, create_tenant, ensure_public_tenant
+
+DATA = Path(__file__).parent / "data"
+DEMO_PASSWORD = "Haocha@2026demo"
+EVALUATOR_TOKEN_NAME = "演示第三方评估机构只读令牌"
+EVALUATION_CHANNELS = ["WINDOW_DEVICE", "QR_CODE", "PAPER_FORM", "WEB", "MOBILE_APP", "SELF_SERVICE", "HOTLINE", "SMS"]
+
+
+@dataclass
+class DemoResult:
+    tenants_created: int
+    evaluator_token: str | None  # only when newly issued
+
+
+def _load(name: str):
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def _guide(entry: dict, handling_unit: str) -> GuideInput:
+    fee = entry["fee"]
+    basis = ""
+    if "（" in fee and fee.endswith("）"):
+        fee, basis = fee[: fee.index("（")], fee[fee.index("（") + 1: -1]
+    immediate = entry["promised_days"] == 0
+    return GuideInput(
+        handling_unit=handling_unit, case_kind="IMMEDIATE" if immediate else "PROMISED",
+        statutory_limit_days=entry["statutory_days"], promised_limit_days=entry["promised_days"],
+        channels=entry["channels"], conditions=entry["conditions"], materials=entry["materials"],
+        procedure="1. 申请受理\n2. 审查\n3. 决定\n4. 送达（办结）" if not immediate else "1. 申请受理\n2. 当场审核办结",
+        fees=fee, fee_basis=basis, evaluation_channels=EVALUATION_CHANNELS,
+    )
+
+
+def _user(username: str, role: str, display_name: str, *, superuser: bool = False) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, role=role, display_name=display_name, is_staff=True, is_superuser=superuser)
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+def _populate_tenant(tenant: Tenant, spec: dict, catalog: list[dict], dept_tenants: dict[str, Tenant]) -> None:
+    """Orgs, windows, staff, platforms and items inside one tenant schema (skipped if already there)."""
+    if ServiceOrg.objects.exists():
+        return
+    departments = {w_dep for hall in spec["halls"] + spec.get("stations", []) for w in hall["windows"]
+                   for w_dep in w["item_departments"]}
+    if tenant.kind == Tenant.Kind.TOWNSHIP:
+        wanted = [e for e in catalog if e["township_level"]]
+        unit = f"{tenant.name}便民服务中心"
+    elif tenant.kind == Tenant.Kind.DEPARTMENT:
+        wanted = [e for e in catalog if e["department"] == spec["key"]]
+        unit = tenant.name
+    else:  # the county centre's one-stop windows accept many departments' items
+        wanted = [e for e in catalog if e["department"] in departments]
+        unit = tenant.name
+    items: dict[str, list[ServiceItem]] = {}
+    for entry in wanted:
+        item = adopt_item(catalog_code=entry["code"], guide=_guide(entry, unit))
+        if tenant.kind == Tenant.Kind.CENTER and entry["department"] in dept_tenants:
+            item.lead_unit = dept_tenants[entry["department"]]  # accepted here, handled by the department
+            item.save(update_fields=["lead_unit"])
+        items.setdefault(entry["department"], []).append(item)
+
+    main_org = None
+    for kind_prefix, halls in (("H", spec["halls"]), ("S", spec.get("stations", []))):
+        for number, hall in enumerate(halls, start=1):
+            org = orgs.save_org(orgs.OrgInput(
+                kind=hall["kind"], code=f"{kind_prefix}{number:02d}", name=hall["name"],
+                address=f"内乡县{tenant.name if tenant.kind == Tenant.Kind.TOWNSHIP else ''}{hall['name']}",
+                opening_hours="工作日 8:30–12:00, 14:30–17:30",
+                parent_id=main_org.pk if (main_org and kind_prefix == "S") else None))
+            main_org = main_org or org
+            for service in hall.get("ancillary", []):
+                orgs.create_ancillary_service(org_id=org.pk, name=service["name"], is_free=service["free"],
+                                              fee="" if service["free"] else service["fee"])
+            for window_spec in hall["windows"]:
+                window_items = [i.pk for dep in window_spec["item_departments"] for i in items.get(dep, [])]
+                window = orgs.save_window(orgs.WindowInput(
+                    org_id=org.pk, code=window_spec["code"], name=window_spec["name"],
+                    is_one_stop=window_spec["one_stop"], item_ids=window_items))
+                for person in window_spec["staff"]:
+                    orgs.save_staff(orgs.StaffInput(employee_no=person["employee_no"], name=person["name"],
+                                                    title=person["title"], org_id=org.pk, window_ids=[window.pk]))
+    for platform in _load("county.json")["platforms"]:
+        orgs.create_platform(kind=platform["kind"], code=platform["code"], name=platform["name"])
+    _user(f"{tenant.schema_name}_admin", Role.TENANT_ADMIN, f"{tenant.name}管理员")
+
+
+def load_demo_county(stdout=None) -> DemoResult:
+    county = _load("county.json")
+    catalog = _load("base_catalog.json")
+    say = (lambda msg: stdout.write(msg)) if stdout else (lambda msg: None)
+
+    with schema_context("public"):
+        ensure_public_tenant(county_name=county["county"]["name"], county_code=county["county"]["code"],
+                             agency_name=county["county"]["agency"])
+        import_catalog("base_catalog.json", catalog, deactivate_missing=False)
+        _user("county_admin", Role.COUNTY_ADMIN, "县政务服务管理局管理员", superuser=False)
+        _user("county_supervisor", Role.COUNTY_SUPERVISOR, "县级监督员")
+
+    specs = ([(county["center"], Tenant.Kind.CENTER, county["center"]["slug"], "")]
+             + [(d, Tenant.Kind.DEPARTMENT, d["key"], "") for d in county["departments"]]
+             + [(t, Tenant.Kind.TOWNSHIP, t["slug"], t["agency"]) for t in county["townships"]])
+    created = 0
+    for spec, kind, slug, agency in specs:
+        with schema_context("public"):
+            if not Tenant.objects.filter(schema_name=slug).exists():
+                create_tenant(TenantSpec(slug, spec["name"], kind, spec["code"], agency))
+                created += 1
+    with schema_context("public"):
+        tenants = {t.schema_name: t for t in Tenant.objects.exclude(schema_name="public")}
+    dept_tenants = {d["key"]: tenants[d["key"]] for d in county["departments"]}
+    for spec, kind, slug, agency in specs:
+        tenant = tenants[slug]
+        with schema_context(slug), transaction.atomic():
+            _populate_tenant(tenant, spec, catalog, dept_tenants)
+        say(f"  {tenant.name} ({slug}) ready\n")
+    with schema_context("chengguan"):
+        _user("chengguan_agency", Role.AGENCY, "城关镇政务服务管理办公室")
+        _user("chengguan_handler", Role.HANDLER, "城关镇整改专人")
+
+    token = None
+    with schema_context("public"):
+        if not ApiToken.objects.filter(name=EVALUATOR_TOKEN_NAME, revoked_at__isnull=True).exists():
+            token = issue_evaluator_token(name=EVALUATOR_TOKEN_NAME, tenant_slugs=sorted(tenants)).secret
+    return DemoResult(tenants_created=created, evaluator_token=token)

@@ -1,0 +1,46 @@
+"""Schema construction shared by the platform and tenant schemas: limits, masking, the optimizer."""
+import strawberry
+from django.conf import settings
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry_django.optimizer import DjangoOptimizerExtension
+
+SAFE_MESSAGE_PREFIXES = ("Argument 'first'", "Argument 'last'", "Argument 'offset'")
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask unexpected exceptions (no stack traces or SQL); keep GraphQL's own and our typed errors."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    return not str(original).startswith(SAFE_MESSAGE_PREFIXES)
+
+
+def build_schema(query: type, mutation: type) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
+        # Factories, so each request gets fresh extension state.
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=30),
+            lambda: MaxTokensLimiter(max_token_count=2000),
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            lambda: MaskErrors(should_mask_error=_should_mask, error_message="服务器内部错误 / Internal server error"),
+            DjangoOptimizerExtension,
+        ],
+    )
+
+
+def root_fields(schema: strawberry.Schema):
+    """(operation, field) for every root query and mutation field: used by the permission walk."""
+    for operation, root in (("query", schema.query), ("mutation", schema.mutation)):
+        if root is None:
+            continue
+        definition: StrawberryObjectDefinition = root.__strawberry_definition__
+        for field in definition.fields:
+            yield operation, field

@@ -1,0 +1,23 @@
+"""The platform schema on the public host: the county agency and third-party evaluators."""
+import strawberry
+
+from .accounts.mutations import PlatformTokenMutations, RevokeTokenMutations
+from .accounts.queries import AccountQueries
+from .catalog.mutations import CatalogMutations
+from .catalog.queries import CatalogQueries
+from .core.build import build_schema
+from .tenancy.mutations import TenancyMutations
+from .tenancy.queries import PlatformTenantQueries
+
+
+@strawberry.type
+class Query(AccountQueries, CatalogQueries, PlatformTenantQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(TenancyMutations, CatalogMutations, PlatformTokenMutations, RevokeTokenMutations):
+    pass
+
+
+schema = build_schema(Query, Mutation)

@@ -1,0 +1,25 @@
+"""The tenant schema on each tenant host: its reference data, admins, devices and business systems."""
+import strawberry
+
+from .accounts.mutations import RevokeTokenMutations, TenantTokenMutations
+from .accounts.queries import AccountQueries
+from .catalog.queries import CatalogQueries
+from .core.build import build_schema
+from .items.mutations import ItemMutations
+from .items.queries import ItemQueries
+from .organizations.mutations import OrganizationMutations
+from .organizations.queries import OrganizationQueries
+from .tenancy.queries import TenantSelfQueries
+
+
+@strawberry.type
+class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries, CatalogQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations):
+    pass
+
+
+schema = build_schema(Query, Mutation)

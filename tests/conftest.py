@@ -1,0 +1,138 @@
+"""Shared fixtures: a test database with the public tenant, the base schema and two tenants, `alpha`
+and `beta`, seeded with identical primary keys (the isolation tests rely on that)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from haochaping.accounts.models import Role, User
+from haochaping.accounts.tokens import issue_token
+from haochaping.catalog.services import import_catalog
+from haochaping.items.services import GuideInput, adopt_item
+from haochaping.organizations import services as orgs
+from tenants.models import Tenant
+from tenants.services import TenantSpec, create_tenant, ensure_base_schema, ensure_public_tenant
+
+PASSWORD = "Correct-Horse-42"
+CATALOG = [
+    {"code": f"TEST-{n:03d}", "name": f"测试事项{n}", "legal_basis": f"《测试条例》第{n}条",
+     "item_type": "PUBLIC_SERVICE" if n % 2 else "ADMINISTRATIVE_LICENSE"}
+    for n in range(1, 6)
+]
+TENANTS = {
+    "alpha": TenantSpec("alpha", "甲镇", "TOWNSHIP", "411325901", "甲镇政务服务管理办公室"),
+    "beta": TenantSpec("beta", "乙镇", "TOWNSHIP", "411325902", "乙镇政务服务管理办公室"),
+}
+
+
+def guide_input(**overrides) -> GuideInput:
+    values = dict(handling_unit="便民服务中心", case_kind="PROMISED", statutory_limit_days=20, promised_limit_days=5,
+                  channels=["WINDOW", "ONLINE"], materials=["身份证"], evaluation_channels=["WINDOW_DEVICE", "QR_CODE"])
+    values.update(overrides)
+    return GuideInput(**values)
+
+
+def seed_tenant(slug: str) -> None:
+    """The same rows in the same order, so both tenants hold identical primary keys."""
+    with schema_context(slug):
+        item = adopt_item(catalog_code="TEST-001", guide=guide_input())
+        adopt_item(catalog_code="TEST-002", guide=guide_input(case_kind="IMMEDIATE", promised_limit_days=0))
+        hall = orgs.save_org(orgs.OrgInput(kind="CENTER", code="H01", name=f"{slug}便民服务中心"))
+        window = orgs.save_window(orgs.WindowInput(org_id=hall.pk, code="W01", name=f"{slug}综合窗口", item_ids=[item.pk]))
+        orgs.save_staff(orgs.StaffInput(employee_no="E001", name=f"{slug}员工", org_id=hall.pk, window_ids=[window.pk]))
+        orgs.create_platform(kind="HOTLINE", code="P01", name=f"{slug}热线")
+        orgs.create_ancillary_service(org_id=hall.pk, name="文印", is_free=False, fee="0.5元/页")
+        orgs.register_device(window_id=window.pk, serial="DEV001", name=f"{slug}评价器")
+        for role in (Role.TENANT_ADMIN, Role.AGENCY, Role.HANDLER, Role.VIEWER, Role.STAFF):
+            user = User(username=f"{role.lower()}", role=role)
+            user.set_password(PASSWORD)
+            user.save()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        ensure_base_schema()
+        ensure_public_tenant(county_name="测试县", county_code="411325", agency_name="测试县政务服务管理局")
+        import_catalog("test.json", CATALOG)
+        for role in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
+            user = User(username=role.lower(), role=role)
+            user.set_password(PASSWORD)
+            user.save()
+        for slug, spec in TENANTS.items():
+            create_tenant(spec)
+            seed_tenant(slug)
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests():
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def alpha(db) -> Tenant:
+    return Tenant.objects.get(schema_name="alpha")
+
+
+@pytest.fixture
+def beta(db) -> Tenant:
+    return Tenant.objects.get(schema_name="beta")
+
+
+@dataclass
+class GraphQLClient:
+    """Talks to one host's /graphql/ as anonymous, a signed-in user, or a token."""
+
+    host: str
+    client: Client
+    token: str | None = None
+
+    def __call__(self, query: str, variables: dict | None = None, *, expect_errors: bool = False) -> dict:
+        response = self.post(query, variables)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        if not expect_errors:
+            assert "errors" not in body, body["errors"]
+        return body
+
+    def post(self, query: str, variables: dict | None = None):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        return self.client.post("/graphql/", data=json.dumps({"query": query, "variables": variables or {}}),
+                                content_type="application/json", HTTP_HOST=self.host, **headers)
+
+
+def host_of(slug: str) -> str:
+    return "localhost" if slug == "public" else f"{slug}.localhost"
+
+
+@pytest.fixture
+def gql(db):
+    """gql(slug, role=None, token=None) → a GraphQLClient on that tenant's host."""
+
+    def make(slug: str, role: str | None = None, *, token: str | None = None, client: Client | None = None):
+        client = client or Client()
+        if role:
+            with schema_context(slug):
+                client.force_login(User.objects.get(username=role.lower()))
+            connection.set_schema_to_public()
+        return GraphQLClient(host_of(slug), client, token)
+
+    return make
+
+
+@pytest.fixture
+def system_token(db):
+    """system_token(slug, scopes) → the bearer secret of a fresh business-system token in that tenant."""
+
+    def make(slug: str, scopes=("read",)) -> str:
+        with schema_context(slug):
+            return issue_token(name="测试业务系统", kind="SYSTEM", scopes=list(scopes)).secret
+
+    return make

@@ -1,0 +1,34 @@
+"""Pages that are not GraphQL. They read through the domain selectors, like the API does."""
+from django.db import connection
+from django.http import Http404
+from django.shortcuts import render
+
+from haochaping.core.links import tenant_url
+from haochaping.items import selectors as item_selectors
+from haochaping.organizations import selectors as org_selectors
+from tenants.models import Tenant
+
+
+def portal_home(request):
+    tenants = Tenant.objects.exclude(schema_name="public").filter(is_active=True).order_by("kind", "official_code")
+    groups = [(label, [(t, tenant_url(t.schema_name)) for t in tenants if t.kind == kind])
+              for kind, label in Tenant.Kind.choices if kind != Tenant.Kind.COUNTY]
+    return render(request, "web/portal_home.html", {"groups": groups, "county": connection.tenant})
+
+
+def tenant_home(request):
+    orgs = org_selectors.orgs().prefetch_related("windows", "ancillary_services")
+    return render(request, "web/tenant_home.html", {"tenant": connection.tenant, "orgs": orgs})
+
+
+def item_list(request):
+    query = request.GET.get("q", "").strip()[:50]
+    items = item_selectors.items(query or None).prefetch_related("guides")
+    return render(request, "web/item_list.html", {"items": items, "query": query})
+
+
+def item_detail(request, code: str):
+    item = item_selectors.items().filter(catalog_item__code=code).first()
+    if item is None:
+        raise Http404("事项不存在 / No such item")
+    return render(request, "web/item_detail.html", {"item": item, "guide": item_selectors.current_guide(item)})
