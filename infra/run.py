@@ -28,7 +28,8 @@ def wait_until_up(port: int, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": f"localhost:{port}"})
+            with urllib.request.urlopen(request, timeout=2):
                 return True
         except urllib.error.HTTPError:
             return True  # it answered
@@ -47,6 +48,9 @@ def main() -> int:
     if env.get("DATABASE_URL"):
         log("using the database at DATABASE_URL")
     else:
+        # pgserver keeps its lock file in the runtime dir; give it one when the shell has none.
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(ROOT / ".run" / "xdg"))
+        (ROOT / ".run" / "xdg").mkdir(parents=True, exist_ok=True, mode=0o700)
         from infra.embedded_postgres import start
 
         started = time.monotonic()

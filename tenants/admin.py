@@ -22,6 +22,10 @@ class TenantAdmin(admin.ModelAdmin):
         # Tenants are created by provisioning (command or GraphQL), which clones the schema.
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A tenant's records are kept: deactivate it instead (its host then answers 404).
+        return False
+
 
 @admin.register(ManagementAgency, site=platform_admin_site)
 class ManagementAgencyAdmin(admin.ModelAdmin):

@@ -84,14 +84,15 @@ def validate_spec(spec: TenantSpec) -> None:
                        "The unified social credit code is invalid (18 characters with a valid check digit)")
     errors.raise_if_any()
     # Duplicates are checked after the format so one message says what is wrong.
-    if Tenant.objects.filter(schema_name=spec.slug).exists() or schema_exists(spec.slug):
+    slug_taken = Tenant.objects.filter(schema_name=spec.slug).exists() or schema_exists(spec.slug)
+    if slug_taken:
         errors.add("DUPLICATE_SLUG", "slug", f"租户标识“{spec.slug}”已被使用", f"Slug '{spec.slug}' is already taken")
     if Tenant.objects.filter(name=spec.name).exists():
         errors.add("DUPLICATE_NAME", "name", f"名称“{spec.name}”已存在", f"Name '{spec.name}' already exists")
     if Tenant.objects.filter(official_code=spec.official_code).exists():
         errors.add("DUPLICATE_OFFICIAL_CODE", "officialCode", "该代码已登记为其他租户",
                    "This official code is already registered for another tenant")
-    if Domain.objects.filter(domain=tenant_domain(spec.slug)).exists():
+    if not slug_taken and Domain.objects.filter(domain=tenant_domain(spec.slug)).exists():
         errors.add("DUPLICATE_DOMAIN", "slug", "该域名已被使用", "That domain is already in use")
     errors.raise_if_any()
 

@@ -3,6 +3,7 @@ and `beta`, seeded with identical primary keys (the isolation tests rely on that
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 
 import pytest
@@ -57,6 +58,8 @@ def seed_tenant(slug: str) -> None:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        # pytest-django only creates the test database when some collected test asks for `db`.
+        assert connection.settings_dict["NAME"].startswith("test"), "refusing to seed a non-test database"
         ensure_base_schema()
         ensure_public_tenant(county_name="测试县", county_code="411325", agency_name="测试县政务服务管理局")
         import_catalog("test.json", CATALOG)
@@ -68,6 +71,27 @@ def django_db_setup(django_db_setup, django_db_blocker):
             create_tenant(spec)
             seed_tenant(slug)
         connection.set_schema_to_public()
+
+
+def run_committed(func, *args, **kwargs):
+    """Run func on a fresh connection in its own thread, so its writes really commit (the test's own
+    connection is inside pytest-django's rolled-back transaction). Returns func's result or re-raises."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = func(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,6 @@
 from datetime import datetime
 
 import strawberry
-from strawberry import relay
 
 from haochaping.accounts import tokens
 from haochaping.accounts.models import ApiToken as ApiTokenModel
@@ -54,7 +53,7 @@ class PlatformTokenMutations:
 @strawberry.type
 class RevokeTokenMutations:
     @strawberry.mutation(extensions=allow(HasRole(*TENANT_MANAGERS, *PLATFORM_ADMINS)), description="吊销令牌（立即失效）")
-    def revoke_api_token(self, id: relay.GlobalID) -> RevokeApiTokenPayload:
+    def revoke_api_token(self, id: strawberry.ID) -> RevokeApiTokenPayload:
         def run():
             token = get_or_not_found(ApiTokenModel, pk_for(id, "ApiToken", what_zh="令牌", what_en="API token"),
                                      "令牌", "API token")

@@ -1,5 +1,4 @@
 import strawberry
-from strawberry import relay
 
 from haochaping.items import services
 from haochaping.items.models import ServiceItem as ServiceItemModel
@@ -47,9 +46,9 @@ class ServiceGuidePayload:
     errors: list[UserError]
 
 
-def _item(item_id: relay.GlobalID) -> ServiceItemModel:
+def _item(item_id: strawberry.ID) -> ServiceItemModel:
     return get_or_not_found(ServiceItemModel, pk_for(item_id, "ServiceItem", what_zh="事项", what_en="Service item",
-                                                     field="itemId"), "事项", "Service item")
+                                                     field="itemId"), "事项", "Service item", "itemId")
 
 
 @strawberry.type
@@ -61,14 +60,14 @@ class ItemMutations:
         return ServiceItemPayload(item=item, errors=errors)
 
     @strawberry.mutation(extensions=tenant_admin(), description="发布办事指南新版本（旧版本保留）")
-    def publish_service_guide(self, info: strawberry.Info, item_id: relay.GlobalID,
+    def publish_service_guide(self, info: strawberry.Info, item_id: strawberry.ID,
                               guide: ServiceGuideInput) -> ServiceGuidePayload:
         result, errors = attempt(lambda: services.publish_guide(item=_item(item_id), guide=guide.to_domain(),
                                                                 user=info.context.request.principal.user))
         return ServiceGuidePayload(guide=result, errors=errors)
 
     @strawberry.mutation(extensions=tenant_admin(), description="设置跨部门事项的牵头单位和配合单位")
-    def set_service_item_units(self, item_id: relay.GlobalID, lead_unit: str | None = None,
+    def set_service_item_units(self, item_id: strawberry.ID, lead_unit: str | None = None,
                                cooperating_units: list[str] | None = None) -> ServiceItemPayload:
         item, errors = attempt(lambda: services.set_item_units(item=_item(item_id), lead_slug=lead_unit,
                                                                cooperating_slugs=cooperating_units or []))

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from haochaping.core.lookup import get_or_not_found
 from haochaping.organizations import models, services
@@ -32,7 +31,7 @@ class CreateServiceOrgInput:
     name: str
     address: str = ""
     opening_hours: str = ""
-    parent_id: relay.GlobalID | None = None
+    parent_id: strawberry.ID | None = None
 
 
 @strawberry.input
@@ -41,16 +40,16 @@ class UpdateServiceOrgInput:
     address: str | None = None
     opening_hours: str | None = None
     is_active: bool | None = None
-    parent_id: relay.GlobalID | None = strawberry.UNSET
+    parent_id: strawberry.ID | None = strawberry.UNSET
 
 
 @strawberry.input
 class CreateWindowInput:
-    org_id: relay.GlobalID
+    org_id: strawberry.ID
     code: str
     name: str
     is_one_stop: bool = False
-    item_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
+    item_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -58,24 +57,24 @@ class UpdateWindowInput:
     name: str | None = None
     is_one_stop: bool | None = None
     is_active: bool | None = None
-    item_ids: list[relay.GlobalID] | None = None
+    item_ids: list[strawberry.ID] | None = None
 
 
 @strawberry.input
 class CreateStaffInput:
     employee_no: str
     name: str
-    org_id: relay.GlobalID
+    org_id: strawberry.ID
     title: str = ""
-    window_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
+    window_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
 class UpdateStaffInput:
     name: str | None = None
     title: str | None = None
-    org_id: relay.GlobalID | None = None
-    window_ids: list[relay.GlobalID] | None = None
+    org_id: strawberry.ID | None = None
+    window_ids: list[strawberry.ID] | None = None
     is_active: bool | None = None
 
 
@@ -129,7 +128,7 @@ class OrganizationMutations:
         return ServiceOrgPayload(org=org, errors=errors)
 
     @strawberry.mutation(extensions=tenant_admin(), description="修改机构")
-    def update_service_org(self, id: relay.GlobalID, input: UpdateServiceOrgInput) -> ServiceOrgPayload:
+    def update_service_org(self, id: strawberry.ID, input: UpdateServiceOrgInput) -> ServiceOrgPayload:
         def run():
             org = get_or_not_found(models.ServiceOrg, pk_for(id, "ServiceOrg", what_zh="机构", what_en="Organisation"),
                                    "机构", "Organisation")
@@ -153,7 +152,7 @@ class OrganizationMutations:
         return WindowPayload(window=window, errors=errors)
 
     @strawberry.mutation(extensions=tenant_admin(), description="修改窗口")
-    def update_window(self, id: relay.GlobalID, input: UpdateWindowInput) -> WindowPayload:
+    def update_window(self, id: strawberry.ID, input: UpdateWindowInput) -> WindowPayload:
         def run():
             window = get_or_not_found(models.Window, pk_for(id, "Window", what_zh="窗口", what_en="Window"), "窗口", "Window")
             return services.save_window(services.WindowInput(
@@ -173,7 +172,7 @@ class OrganizationMutations:
         return StaffPayload(staff=staff, errors=errors)
 
     @strawberry.mutation(extensions=tenant_admin(), description="修改工作人员")
-    def update_staff(self, id: relay.GlobalID, input: UpdateStaffInput) -> StaffPayload:
+    def update_staff(self, id: strawberry.ID, input: UpdateStaffInput) -> StaffPayload:
         def run():
             staff = get_or_not_found(models.Staff, pk_for(id, "Staff", what_zh="工作人员", what_en="Staff member"),
                                      "工作人员", "Staff member")
@@ -190,7 +189,7 @@ class OrganizationMutations:
         return ServicePlatformPayload(platform=platform, errors=errors)
 
     @strawberry.mutation(extensions=tenant_admin(), description="新增大厅配套服务（收费的须公开收费标准）")
-    def create_ancillary_service(self, org_id: relay.GlobalID, name: str, is_free: bool, fee: str = "",
+    def create_ancillary_service(self, org_id: strawberry.ID, name: str, is_free: bool, fee: str = "",
                                  fee_basis: str = "") -> AncillaryServicePayload:
         def run():
             return services.create_ancillary_service(
@@ -200,7 +199,7 @@ class OrganizationMutations:
         return AncillaryServicePayload(service=service, errors=errors)
 
     @strawberry.mutation(extensions=tenant_admin(), description="登记评价器并与窗口配对，返回设备令牌（仅此一次）")
-    def register_rating_device(self, info: strawberry.Info, window_id: relay.GlobalID, serial: str,
+    def register_rating_device(self, info: strawberry.Info, window_id: strawberry.ID, serial: str,
                                name: str) -> RegisterRatingDevicePayload:
         def run():
             return services.register_device(

@@ -1,6 +1,5 @@
 import strawberry
 import strawberry_django
-from strawberry import relay
 from strawberry_django.relay import DjangoListConnection
 
 from haochaping.core.errors import DomainError
@@ -12,7 +11,7 @@ from schema.core.permissions import public, tenant_admin, tenant_reader
 from .types import AncillaryService, RatingDevice, ServiceOrg, ServicePlatform, Staff, Window
 
 
-def _org_pk(org_id: relay.GlobalID | None) -> int | None:
+def _org_pk(org_id: strawberry.ID | None) -> int | None:
     if org_id is None:
         return None
     try:
@@ -29,7 +28,7 @@ class OrganizationQueries:
         return selectors.orgs(kind.value if kind else None)
 
     @strawberry_django.connection(DjangoListConnection[Window], extensions=public(), description="窗口（公开）")
-    def windows(self, org_id: relay.GlobalID | None = None) -> list[Window]:
+    def windows(self, org_id: strawberry.ID | None = None) -> list[Window]:
         return selectors.windows(_org_pk(org_id))
 
     @strawberry_django.connection(DjangoListConnection[ServicePlatform], extensions=public(),
@@ -43,7 +42,7 @@ class OrganizationQueries:
         return selectors.ancillary_services()
 
     @strawberry_django.connection(DjangoListConnection[Staff], extensions=tenant_reader(), description="工作人员")
-    def staff(self, org_id: relay.GlobalID | None = None) -> list[Staff]:
+    def staff(self, org_id: strawberry.ID | None = None) -> list[Staff]:
         return selectors.staff(_org_pk(org_id))
 
     @strawberry_django.connection(DjangoListConnection[RatingDevice], extensions=tenant_admin(),

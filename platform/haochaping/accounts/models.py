@@ -21,6 +21,18 @@ PLATFORM_ROLES = {Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR}
 TENANT_ROLES = {Role.TENANT_ADMIN, Role.AGENCY, Role.HANDLER, Role.VIEWER, Role.STAFF}
 
 
+# Which Django-admin permissions a role carries: app label → actions. Admin pages of other apps stay hidden.
+_KEEP = {"view", "add", "change", "delete"}
+ROLE_ADMIN_PERMISSIONS: dict[str, dict[str, set[str]]] = {
+    Role.COUNTY_ADMIN: {"tenants": {"view", "change"}, "catalog": _KEEP, "accounts": _KEEP, "jobs": {"view"}},
+    Role.COUNTY_SUPERVISOR: {"tenants": {"view"}, "catalog": {"view"}},
+    Role.TENANT_ADMIN: {"organizations": _KEEP, "items": _KEEP, "accounts": _KEEP},
+    Role.AGENCY: {"organizations": {"view"}, "items": {"view"}},
+    Role.HANDLER: {"organizations": {"view"}, "items": {"view"}},
+    Role.VIEWER: {"organizations": {"view"}, "items": {"view"}},
+}
+
+
 class User(AbstractUser):
     role = models.CharField("角色", max_length=24, choices=Role.choices, default=Role.VIEWER)
     display_name = models.CharField("姓名", max_length=50, blank=True)
@@ -31,6 +43,21 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.display_name or self.username
+
+    def has_perm(self, perm, obj=None):
+        """Admin permissions follow the role (Django's per-user permission rows are not used)."""
+        if self.is_active and self.is_superuser:
+            return True
+        if not self.is_active or "." not in perm:
+            return False
+        app_label, codename = perm.split(".", 1)
+        action = codename.split("_", 1)[0]
+        return action in ROLE_ADMIN_PERMISSIONS.get(self.role, {}).get(app_label, set())
+
+    def has_module_perms(self, app_label):
+        if self.is_active and self.is_superuser:
+            return True
+        return self.is_active and bool(ROLE_ADMIN_PERMISSIONS.get(self.role, {}).get(app_label))
 
 
 class ApiToken(models.Model):

@@ -33,6 +33,8 @@ def _digest(value: str) -> str:
 
 def issue_token(*, name: str, kind: str, scopes: list[str], tenant_schemas: list[str] | None = None,
                 expires_at: datetime | None = None, created_by: User | None = None) -> IssuedToken:
+    if expires_at is not None and timezone.is_naive(expires_at):
+        expires_at = timezone.make_aware(expires_at)  # an offset-less DateTime means local time (TIME_ZONE)
     errors = ErrorCollector()
     errors.require(name, "name", "名称", "Name")
     errors.max_length(name, 100, "name", "名称", "Name")

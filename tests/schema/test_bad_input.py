@@ -1,0 +1,427 @@
+"""Bad input to every mutation of both schemas gets typed errors (`errors { code message messageEn field }`,
+a Chinese and an English message each) and changes nothing.
+
+Each mutation has a valid base input (the positive control proves it succeeds); each bad case overrides a
+few values of it, so the error can only come from the override."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from haochaping.accounts.models import ApiToken
+from haochaping.accounts.tokens import issue_evaluator_token
+from haochaping.catalog.models import CatalogItem
+from haochaping.core.codes import uscc_check_char
+from haochaping.organizations.models import Window
+from schema.platform import schema as platform_schema
+from schema.tenant import schema as tenant_schema
+
+TENANT_LABELS = ("accounts", "organizations", "items")
+PUBLIC_LABELS = ("accounts", "catalog", "tenants")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+PAST = "2020-01-01T00:00:00+08:00"
+FUTURE = "2099-01-01T00:00:00+08:00"
+# A well-formed 统一社会信用代码 with its check character changed.
+_USCC17 = "12411325MB0000000"
+BAD_USCC = _USCC17 + ("0" if uscc_check_char(_USCC17) != "0" else "1")
+
+
+def gid(type_name: str, pk: int = 1, schema: str = "alpha") -> str:
+    return base64.b64encode(f"{type_name}:{schema}:{pk}".encode()).decode()
+
+
+def snapshot() -> dict:
+    """Every row of public, alpha and beta, plus the schemas that exist."""
+    result = {}
+    for schema, labels in (("public", PUBLIC_LABELS), ("alpha", TENANT_LABELS), ("beta", TENANT_LABELS)):
+        with schema_context(schema):
+            for label in labels:
+                for model in apps.get_app_config(label).get_models(include_auto_created=True):
+                    result[(schema, model._meta.label)] = list(model._default_manager.order_by("pk").values())
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace ORDER BY nspname")
+        result["schemas"] = [row[0] for row in cursor.fetchall()]
+    return result
+
+
+def row_counts(snap: dict) -> dict:
+    return {key: len(rows) for key, rows in snap.items() if key != "schemas"}
+
+
+def merge(base: dict, overrides: dict) -> dict:
+    """Overrides replace top-level variables; a dict override is merged into a dict variable (input, guide)."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        merged[key] = {**base[key], **value} if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+def assert_typed_errors(result: dict, expected: list[tuple[str, str | None]]) -> None:
+    errors = result["errors"]
+    assert sorted((e["code"], e["field"]) for e in errors) == sorted(expected), errors
+    for error in errors:
+        assert error["message"].strip() and CJK.search(error["message"]), error
+        assert error["messageEn"].strip() and re.search(r"[A-Za-z]{3}", error["messageEn"]), error
+        assert error["message"] != error["messageEn"]
+
+
+def root_mutations(schema) -> set[str]:
+    return set(schema._schema.mutation_type.fields)
+
+
+# --------------------------------------------------------------------------------------------- tenant schema
+
+GUIDE = dict(handlingUnit="便民服务中心", caseKind="PROMISED", statutoryLimitDays=20, promisedLimitDays=5,
+             channels=["WINDOW", "ONLINE"], evaluationChannels=["WINDOW_DEVICE", "QR_CODE"], materials=["身份证"])
+
+# mutation → (variable definitions, arguments, payload selection, valid base variables)
+TENANT_MUTATIONS = {
+    "createServiceOrg": ("$input: CreateServiceOrgInput!", "input: $input", "org { id }",
+                         {"input": {"kind": "STATION", "code": "H02", "name": "新站点"}}),
+    "updateServiceOrg": ("$id: ID!, $input: UpdateServiceOrgInput!", "id: $id, input: $input", "org { id }",
+                         {"id": gid("ServiceOrg"), "input": {"name": "改名中心"}}),
+    "createWindow": ("$input: CreateWindowInput!", "input: $input", "window { id }",
+                     {"input": {"orgId": gid("ServiceOrg"), "code": "W02", "name": "新窗口", "itemIds": [gid("ServiceItem")]}}),
+    "updateWindow": ("$id: ID!, $input: UpdateWindowInput!", "id: $id, input: $input", "window { id }",
+                     {"id": gid("Window"), "input": {"name": "改名窗口", "itemIds": [gid("ServiceItem", 2)]}}),
+    "createStaff": ("$input: CreateStaffInput!", "input: $input", "staff { id }",
+                    {"input": {"employeeNo": "E002", "name": "新员工", "orgId": gid("ServiceOrg"), "windowIds": [gid("Window")]}}),
+    "updateStaff": ("$id: ID!, $input: UpdateStaffInput!", "id: $id, input: $input", "staff { id }",
+                    {"id": gid("Staff"), "input": {"name": "改名员工", "title": "组长", "windowIds": [gid("Window")]}}),
+    "createServicePlatform": ("$kind: ServicePlatformKind!, $code: String!, $name: String!, $url: String!",
+                              "kind: $kind, code: $code, name: $name, url: $url", "platform { id }",
+                              {"kind": "MOBILE_APP", "code": "P02", "name": "掌上办", "url": "https://app.example.cn"}),
+    "createAncillaryService": ("$orgId: ID!, $name: String!, $isFree: Boolean!, $fee: String!",
+                               "orgId: $orgId, name: $name, isFree: $isFree, fee: $fee", "service { id }",
+                               {"orgId": gid("ServiceOrg"), "name": "邮寄", "isFree": False, "fee": "10元/件"}),
+    "registerRatingDevice": ("$windowId: ID!, $serial: String!, $name: String!",
+                             "windowId: $windowId, serial: $serial, name: $name", "device { id } token",
+                             {"windowId": gid("Window"), "serial": "DEV002", "name": "新评价器"}),
+    "adoptServiceItem": ("$catalogCode: String!, $guide: ServiceGuideInput!", "catalogCode: $catalogCode, guide: $guide",
+                         "item { id }", {"catalogCode": "TEST-003", "guide": GUIDE}),
+    "publishServiceGuide": ("$itemId: ID!, $guide: ServiceGuideInput!", "itemId: $itemId, guide: $guide",
+                            "guide { version }", {"itemId": gid("ServiceItem"), "guide": GUIDE}),
+    "setServiceItemUnits": ("$itemId: ID!, $leadUnit: String, $cooperatingUnits: [String!]",
+                            "itemId: $itemId, leadUnit: $leadUnit, cooperatingUnits: $cooperatingUnits", "item { id }",
+                            {"itemId": gid("ServiceItem"), "leadUnit": None, "cooperatingUnits": ["beta"]}),
+    "issueSystemToken": ("$name: String!, $scopes: [String!]!, $expiresAt: DateTime",
+                         "name: $name, scopes: $scopes, expiresAt: $expiresAt", "apiToken { id } secret",
+                         {"name": "业务系统", "scopes": ["read", "cases:write"], "expiresAt": FUTURE}),
+    "revokeApiToken": ("$id: ID!", "id: $id", "apiToken { id }", {"id": gid("ApiToken")}),
+}
+
+
+def _revoke_alpha_token():
+    with schema_context("alpha"):
+        ApiToken.objects.filter(pk=1).update(revoked_at=timezone.now())
+
+
+def _deactivate_alpha_window():
+    with schema_context("alpha"):
+        Window.objects.filter(pk=1).update(is_active=False)
+
+
+def _deactivate_catalog_item():
+    with schema_context("public"):
+        CatalogItem.objects.filter(code="TEST-003").update(is_active=False)
+
+
+def bad(mutation: str, case_id: str, overrides: dict, expected: list, setup=None):
+    return pytest.param(mutation, overrides, expected, setup, id=f"{mutation}-{case_id}")
+
+
+NF = "NOT_FOUND"
+TENANT_CASES = [
+    # createServiceOrg
+    bad("createServiceOrg", "empty strings", {"input": {"code": "", "name": "  "}},
+        [("REQUIRED", "code"), ("INVALID_CODE", "code"), ("REQUIRED", "name")]),
+    bad("createServiceOrg", "duplicate code", {"input": {"code": "H01"}}, [("DUPLICATE_CODE", "code")]),
+    bad("createServiceOrg", "invalid code", {"input": {"code": "H 01/中心"}}, [("INVALID_CODE", "code")]),
+    bad("createServiceOrg", "name too long", {"input": {"name": "站" * 101}}, [("TOO_LONG", "name")]),
+    bad("createServiceOrg", "malformed parent id", {"input": {"parentId": "xyz"}}, [(NF, "parentId")]),
+    bad("createServiceOrg", "parent id of another type", {"input": {"parentId": gid("Window")}}, [(NF, "parentId")]),
+    bad("createServiceOrg", "unknown parent", {"input": {"parentId": gid("ServiceOrg", 999)}}, [(NF, "parentId")]),
+    # updateServiceOrg
+    bad("updateServiceOrg", "empty name", {"input": {"name": " "}}, [("REQUIRED", "name")]),
+    bad("updateServiceOrg", "own parent", {"input": {"parentId": gid("ServiceOrg")}}, [("INVALID_PARENT", "parentId")]),
+    bad("updateServiceOrg", "address too long", {"input": {"address": "路" * 201}}, [("TOO_LONG", "address")]),
+    bad("updateServiceOrg", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("updateServiceOrg", "unknown id", {"id": gid("ServiceOrg", 999)}, [(NF, "id")]),
+    # createWindow
+    bad("createWindow", "empty strings", {"input": {"code": "", "name": ""}},
+        [("REQUIRED", "code"), ("INVALID_CODE", "code"), ("REQUIRED", "name")]),
+    bad("createWindow", "duplicate code in org", {"input": {"code": "W01"}}, [("DUPLICATE_CODE", "code")]),
+    bad("createWindow", "code too long", {"input": {"code": "W" * 17}}, [("INVALID_CODE", "code")]),
+    bad("createWindow", "malformed org id", {"input": {"orgId": "xyz"}}, [(NF, "orgId")]),
+    bad("createWindow", "unknown item", {"input": {"itemIds": [gid("ServiceItem"), gid("ServiceItem", 999)]}},
+        [(NF, "itemIds")]),
+    bad("createWindow", "malformed item id", {"input": {"itemIds": ["xyz"]}}, [(NF, "itemIds")]),
+    # updateWindow
+    bad("updateWindow", "empty name", {"input": {"name": ""}}, [("REQUIRED", "name")]),
+    bad("updateWindow", "item id of another type", {"input": {"itemIds": [gid("Window")]}}, [(NF, "itemIds")]),
+    bad("updateWindow", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("updateWindow", "id of another type", {"id": gid("Staff")}, [(NF, "id")]),
+    # createStaff
+    bad("createStaff", "empty strings", {"input": {"employeeNo": "", "name": ""}},
+        [("REQUIRED", "employeeNo"), ("INVALID_CODE", "employeeNo"), ("REQUIRED", "name")]),
+    bad("createStaff", "duplicate employee number", {"input": {"employeeNo": "E001"}}, [("DUPLICATE_CODE", "employeeNo")]),
+    bad("createStaff", "unknown window", {"input": {"windowIds": [gid("Window", 999)]}}, [(NF, "windowIds")]),
+    bad("createStaff", "org id of another type", {"input": {"orgId": gid("Staff")}}, [(NF, "orgId")]),
+    # updateStaff
+    bad("updateStaff", "empty name", {"input": {"name": "   "}}, [("REQUIRED", "name")]),
+    bad("updateStaff", "title too long", {"input": {"title": "岗" * 51}}, [("TOO_LONG", "title")]),
+    bad("updateStaff", "malformed window id", {"input": {"windowIds": ["xyz"]}}, [(NF, "windowIds")]),
+    bad("updateStaff", "unknown id", {"id": gid("Staff", 999)}, [(NF, "id")]),
+    # createServicePlatform
+    bad("createServicePlatform", "empty strings", {"code": "", "name": ""}, [("REQUIRED", "code"), ("REQUIRED", "name")]),
+    bad("createServicePlatform", "duplicate code", {"code": "P01"}, [("DUPLICATE_CODE", "code")]),
+    bad("createServicePlatform", "invalid url", {"url": "ftp://app.example.cn"}, [("INVALID_URL", "url")]),
+    bad("createServicePlatform", "invalid code", {"code": "掌上办"}, [("INVALID_CODE", "code")]),
+    # createAncillaryService
+    bad("createAncillaryService", "charged without fee", {"fee": "  "}, [("FEE_REQUIRED", "fee")]),
+    bad("createAncillaryService", "duplicate name", {"name": "文印"}, [("DUPLICATE_NAME", "name")]),
+    bad("createAncillaryService", "empty name", {"name": ""}, [("REQUIRED", "name")]),
+    bad("createAncillaryService", "malformed org id", {"orgId": "xyz"}, [(NF, "orgId")]),
+    # registerRatingDevice
+    bad("registerRatingDevice", "empty strings", {"serial": "", "name": ""}, [("REQUIRED", "serial"), ("REQUIRED", "name")]),
+    bad("registerRatingDevice", "duplicate serial", {"serial": "DEV001"}, [("DUPLICATE_CODE", "serial")]),
+    bad("registerRatingDevice", "invalid serial", {"serial": "DEV 002"}, [("INVALID_CODE", "serial")]),
+    bad("registerRatingDevice", "malformed window id", {"windowId": "xyz"}, [(NF, "windowId")]),
+    bad("registerRatingDevice", "inactive window", {}, [(NF, "windowId")], setup=_deactivate_alpha_window),
+    # adoptServiceItem
+    bad("adoptServiceItem", "unknown catalog code", {"catalogCode": "NOPE-999"}, [(NF, "catalogCode")]),
+    bad("adoptServiceItem", "empty catalog code", {"catalogCode": ""}, [(NF, "catalogCode")]),
+    bad("adoptServiceItem", "inactive catalog item", {}, [(NF, "catalogCode")], setup=_deactivate_catalog_item),
+    bad("adoptServiceItem", "already adopted", {"catalogCode": "TEST-001"}, [("ALREADY_ADOPTED", "catalogCode")]),
+    bad("adoptServiceItem", "promised exceeds statutory", {"guide": {"statutoryLimitDays": 5, "promisedLimitDays": 10}},
+        [("PROMISED_EXCEEDS_STATUTORY", "promisedLimitDays")]),
+    bad("adoptServiceItem", "statutory limit too long", {"guide": {"statutoryLimitDays": 400}},
+        [("INVALID_TIME_LIMIT", "statutoryLimitDays")]),
+    bad("adoptServiceItem", "negative limit", {"guide": {"promisedLimitDays": -1}},
+        [("INVALID_TIME_LIMIT", "statutoryLimitDays")]),
+    bad("adoptServiceItem", "immediate case with a limit", {"guide": {"caseKind": "IMMEDIATE"}},
+        [("IMMEDIATE_HAS_LIMIT", "promisedLimitDays")]),
+    bad("adoptServiceItem", "unknown handling channel", {"guide": {"channels": ["WINDOW", "TELEPATHY"]}},
+        [("INVALID_CHANNEL", "channels")]),
+    bad("adoptServiceItem", "no handling channel", {"guide": {"channels": []}}, [("INVALID_CHANNEL", "channels")]),
+    bad("adoptServiceItem", "unknown evaluation channel", {"guide": {"evaluationChannels": ["QR_CODE", "PIGEON"]}},
+        [("INVALID_CHANNEL", "evaluationChannels")]),
+    bad("adoptServiceItem", "blank material", {"guide": {"materials": ["身份证", " "]}}, [("INVALID_MATERIALS", "materials")]),
+    bad("adoptServiceItem", "empty handling unit", {"guide": {"handlingUnit": ""}}, [("REQUIRED", "handlingUnit")]),
+    bad("adoptServiceItem", "several problems at once",
+        {"catalogCode": "NOPE-999", "guide": {"handlingUnit": "", "channels": ["FAX"], "promisedLimitDays": 30}},
+        [(NF, "catalogCode"), ("REQUIRED", "handlingUnit"), ("PROMISED_EXCEEDS_STATUTORY", "promisedLimitDays"),
+         ("INVALID_CHANNEL", "channels")]),
+    # publishServiceGuide
+    bad("publishServiceGuide", "promised exceeds statutory", {"guide": {"promisedLimitDays": 21}},
+        [("PROMISED_EXCEEDS_STATUTORY", "promisedLimitDays")]),
+    bad("publishServiceGuide", "unknown evaluation channel", {"guide": {"evaluationChannels": ["EMAIL"]}},
+        [("INVALID_CHANNEL", "evaluationChannels")]),
+    bad("publishServiceGuide", "malformed item id", {"itemId": "xyz"}, [(NF, "itemId")]),
+    bad("publishServiceGuide", "unknown item", {"itemId": gid("ServiceItem", 999)}, [(NF, "itemId")]),
+    # setServiceItemUnits
+    bad("setServiceItemUnits", "unknown unit", {"cooperatingUnits": ["beta", "nosuch"]}, [(NF, "cooperatingUnits")]),
+    bad("setServiceItemUnits", "public is not a unit", {"cooperatingUnits": ["public"]}, [(NF, "cooperatingUnits")]),
+    bad("setServiceItemUnits", "lead also cooperates", {"leadUnit": "beta"}, [("INVALID_UNITS", "leadUnit")]),
+    bad("setServiceItemUnits", "cooperates with itself", {"cooperatingUnits": ["alpha"]}, [("INVALID_UNITS", "cooperatingUnits")]),
+    bad("setServiceItemUnits", "malformed item id", {"itemId": "xyz"}, [(NF, "itemId")]),
+    bad("setServiceItemUnits", "unknown item", {"itemId": gid("ServiceItem", 999)}, [(NF, "itemId")]),
+    # issueSystemToken
+    bad("issueSystemToken", "empty name", {"name": ""}, [("REQUIRED", "name")]),
+    bad("issueSystemToken", "unknown scope", {"scopes": ["read", "admin:all"]}, [("INVALID_SCOPE", "scopes")]),
+    bad("issueSystemToken", "no scope", {"scopes": []}, [("REQUIRED", "scopes")]),
+    bad("issueSystemToken", "expiry in the past", {"expiresAt": PAST}, [("INVALID_EXPIRY", "expiresAt")]),
+    bad("issueSystemToken", "name too long", {"name": "系" * 101}, [("TOO_LONG", "name")]),
+    # revokeApiToken
+    bad("revokeApiToken", "already revoked", {}, [("ALREADY_REVOKED", None)], setup=_revoke_alpha_token),
+    bad("revokeApiToken", "unknown id", {"id": gid("ApiToken", 999)}, [(NF, "id")]),
+    bad("revokeApiToken", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("revokeApiToken", "id of another type", {"id": gid("Window")}, [(NF, "id")]),
+]
+
+
+def _document(mutations: dict, mutation: str) -> tuple[str, str]:
+    definitions, arguments, selection, _ = mutations[mutation]
+    return (f"mutation({definitions}) {{ {mutation}({arguments}) "
+            f"{{ {selection} errors {{ code message messageEn field }} }} }}"), selection.split()[0]
+
+
+def run(client, mutations: dict, mutation: str, overrides: dict) -> tuple[dict, str]:
+    query, payload = _document(mutations, mutation)
+    body = client(query, merge(mutations[mutation][3], overrides))
+    return body["data"][mutation], payload
+
+
+def test_every_mutation_has_bad_input_cases():
+    tenant = {param.values[0] for param in TENANT_CASES}
+    platform = {param.values[0] for param in PLATFORM_CASES} | {"importCatalog"}
+    assert tenant == set(TENANT_MUTATIONS) == root_mutations(tenant_schema)
+    assert platform == set(PLATFORM_MUTATIONS) | {"importCatalog"} == root_mutations(platform_schema)
+
+
+@pytest.mark.parametrize("mutation", sorted(TENANT_MUTATIONS))
+def test_tenant_base_input_is_valid(gql, mutation):
+    """Positive control: the base input each bad case starts from succeeds."""
+    result, payload = run(gql("alpha", "tenant_admin"), TENANT_MUTATIONS, mutation, {})
+    assert result["errors"] == [] and result[payload] is not None
+
+
+@pytest.mark.parametrize("mutation, overrides, expected, setup", TENANT_CASES)
+def test_tenant_bad_input(gql, mutation, overrides, expected, setup):
+    if setup:
+        setup()
+        connection.set_schema_to_public()
+    client = gql("alpha", "tenant_admin")
+    before = snapshot()
+    result, payload = run(client, TENANT_MUTATIONS, mutation, overrides)
+    assert result[payload] is None
+    assert_typed_errors(result, expected)
+    after = snapshot()
+    assert row_counts(after) == row_counts(before)
+    assert after == before
+
+
+# --------------------------------------------------------------------------------------------- platform schema
+
+TENANT_INPUT = {"slug": "gamma", "name": "丙镇", "kind": "TOWNSHIP", "officialCode": "411325903", "agencyName": "丙镇政务服务办"}
+
+PLATFORM_MUTATIONS = {
+    "createTenant": ("$input: CreateTenantInput!", "input: $input", "tenant { slug }", {"input": TENANT_INPUT}),
+    "issueEvaluatorToken": ("$name: String!, $tenantSlugs: [String!]!, $expiresAt: DateTime",
+                            "name: $name, tenantSlugs: $tenantSlugs, expiresAt: $expiresAt", "apiToken { id } secret",
+                            {"name": "第三方评估机构", "tenantSlugs": ["alpha", "beta"], "expiresAt": FUTURE}),
+    "revokeApiToken": ("$id: ID!", "id: $id", "apiToken { id }", {"id": None}),  # the id comes from _evaluator_token
+}
+
+
+def _evaluator_token(revoked: bool = False) -> dict:
+    with schema_context("public"):
+        token = issue_evaluator_token(name="评估机构", tenant_slugs=["alpha"]).token
+        if revoked:
+            ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    return {"id": gid("ApiToken", token.pk, "public")}
+
+
+PLATFORM_CASES = [
+    # createTenant
+    bad("createTenant", "duplicate slug", {"input": {"slug": "alpha"}},
+        [("DUPLICATE_SLUG", "slug")]),
+    bad("createTenant", "duplicate slug in capitals", {"input": {"slug": " Beta "}},
+        [("DUPLICATE_SLUG", "slug")]),
+    bad("createTenant", "reserved slug", {"input": {"slug": "admin"}}, [("INVALID_SLUG", "slug")]),
+    bad("createTenant", "public slug", {"input": {"slug": "public"}}, [("INVALID_SLUG", "slug")]),
+    bad("createTenant", "base schema slug", {"input": {"slug": "tenant_base"}}, [("INVALID_SLUG", "slug")]),
+    bad("createTenant", "slug starting with a digit", {"input": {"slug": "9town"}}, [("INVALID_SLUG", "slug")]),
+    bad("createTenant", "empty strings", {"input": {"slug": "", "name": " ", "officialCode": ""}},
+        [("REQUIRED", "slug"), ("REQUIRED", "name"), ("REQUIRED", "officialCode")]),
+    bad("createTenant", "invalid division code", {"input": {"officialCode": "41132590"}},
+        [("INVALID_OFFICIAL_CODE", "officialCode")]),
+    bad("createTenant", "invalid USCC", {"input": {"kind": "DEPARTMENT", "officialCode": BAD_USCC}},
+        [("INVALID_OFFICIAL_CODE", "officialCode")]),
+    bad("createTenant", "division code for a department", {"input": {"kind": "CENTER", "officialCode": "411325903"}},
+        [("INVALID_OFFICIAL_CODE", "officialCode")]),
+    bad("createTenant", "county kind", {"input": {"kind": "COUNTY"}}, [("INVALID_KIND", "kind")]),
+    bad("createTenant", "duplicate name", {"input": {"name": "甲镇"}}, [("DUPLICATE_NAME", "name")]),
+    bad("createTenant", "duplicate official code", {"input": {"officialCode": "411325902"}},
+        [("DUPLICATE_OFFICIAL_CODE", "officialCode")]),
+    bad("createTenant", "name too long", {"input": {"name": "镇" * 101}}, [("TOO_LONG", "name")]),
+    # issueEvaluatorToken
+    bad("issueEvaluatorToken", "unknown tenant", {"tenantSlugs": ["alpha", "nosuch"]}, [(NF, "tenantSlugs")]),
+    bad("issueEvaluatorToken", "no tenant", {"tenantSlugs": []}, [(NF, "tenantSlugs")]),
+    bad("issueEvaluatorToken", "public is not a tenant", {"tenantSlugs": ["public"]}, [(NF, "tenantSlugs")]),
+    bad("issueEvaluatorToken", "empty name", {"name": " "}, [("REQUIRED", "name")]),
+    bad("issueEvaluatorToken", "expiry in the past", {"expiresAt": PAST}, [("INVALID_EXPIRY", "expiresAt")]),
+    # revokeApiToken
+    bad("revokeApiToken", "already revoked", {}, [("ALREADY_REVOKED", None)], setup=lambda: _evaluator_token(revoked=True)),
+    bad("revokeApiToken", "unknown id", {"id": gid("ApiToken", 999, "public")}, [(NF, "id")]),
+    bad("revokeApiToken", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("revokeApiToken", "tenant's token id", {"id": gid("ApiToken", 1, "alpha")}, [(NF, "id")]),
+]
+
+
+@pytest.mark.parametrize("mutation", sorted(PLATFORM_MUTATIONS))
+def test_platform_base_input_is_valid(gql, mutation):
+    overrides = _evaluator_token() if mutation == "revokeApiToken" else {}
+    connection.set_schema_to_public()
+    result, payload = run(gql("public", "county_admin"), PLATFORM_MUTATIONS, mutation, overrides)
+    assert result["errors"] == [] and result[payload] is not None
+
+
+@pytest.mark.parametrize("mutation, overrides, expected, setup", PLATFORM_CASES)
+def test_platform_bad_input(gql, mutation, overrides, expected, setup):
+    if setup:
+        overrides = {**setup(), **overrides}
+    elif mutation == "revokeApiToken" and "id" not in overrides:
+        overrides = _evaluator_token()
+    connection.set_schema_to_public()
+    client = gql("public", "county_admin")
+    before = snapshot()
+    result, payload = run(client, PLATFORM_MUTATIONS, mutation, overrides)
+    assert result[payload] is None
+    assert_typed_errors(result, expected)
+    after = snapshot()
+    assert row_counts(after) == row_counts(before)
+    assert after == before
+
+
+# --------------------------------------------------------------------------------------------- importCatalog (multipart)
+
+IMPORT = ("mutation($file: Upload!, $keepMissing: Boolean!) { importCatalog(file: $file, keepMissing: $keepMissing) "
+          "{ report { added deactivated } errors { code message messageEn field } } }")
+HEADER = "code,name,legal_basis,item_type\n"
+GOOD_ROWS = "TEST-001,测试事项1（新名称）,《测试条例》第1条,公共服务\nNEW-001,新增事项,《新条例》第1条,行政许可\n"
+
+
+def upload(client, file_name: str, content: bytes, keep_missing: bool = False):
+    operations = json.dumps({"query": IMPORT, "variables": {"file": None, "keepMissing": keep_missing}})
+    data = {"operations": operations, "map": json.dumps({"0": ["variables.file"]}),
+            "0": SimpleUploadedFile(file_name, content, content_type="application/octet-stream")}
+    response = client.client.post("/graphql/", data=data, HTTP_HOST=client.host)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]["importCatalog"]
+
+
+IMPORT_CASES = [
+    pytest.param("catalog.csv", HEADER + GOOD_ROWS + "NEW-002,,《新条例》第2条,公共服务\n",
+                 [("REQUIRED", "rows[3]")], id="csv row without a name"),
+    pytest.param("catalog.csv", HEADER + GOOD_ROWS + "NEW-002,新增事项2,《新条例》第2条,行政命令\n",
+                 [("INVALID_ITEM_TYPE", "rows[3]")], id="csv row with an unknown type"),
+    pytest.param("catalog.csv", HEADER + GOOD_ROWS + "NEW-001,重复事项,《新条例》第3条,公共服务\n",
+                 [("DUPLICATE_CODE", "rows[3]")], id="csv repeated code"),
+    pytest.param("catalog.csv", HEADER + GOOD_ROWS + ",,,\n" + "X" * 41 + ",过长编码,依据,公共服务\n",
+                 [("REQUIRED", "rows[3]"), ("TOO_LONG", "rows[4]")], id="csv several bad rows"),
+    pytest.param("catalog.csv", HEADER, [("EMPTY_FILE", "file")], id="csv header only"),
+    pytest.param("catalog.txt", HEADER + GOOD_ROWS, [("UNSUPPORTED_FORMAT", "file")], id="unsupported extension"),
+    pytest.param("catalog.json", '{"items": [', [("UNREADABLE_FILE", "file")], id="broken json"),
+    pytest.param("catalog.json", '{"items": 3}', [("UNREADABLE_FILE", "file")], id="json without a list"),
+    pytest.param("catalog.xlsx", "not a workbook", [("UNREADABLE_FILE", "file")], id="broken xlsx"),
+]
+
+
+def test_import_catalog_base_file_is_valid(gql):
+    """Positive control: the good rows alone import."""
+    result = upload(gql("public", "county_admin"), "catalog.csv", (HEADER + GOOD_ROWS).encode(), keep_missing=True)
+    assert result["errors"] == [] and result["report"]["added"] == ["NEW-001"]
+
+
+@pytest.mark.parametrize("file_name, content, expected", IMPORT_CASES)
+def test_import_catalog_bad_file(gql, file_name, content, expected):
+    client = gql("public", "county_admin")
+    before = snapshot()
+    result = upload(client, file_name, content.encode())
+    assert result["report"] is None
+    assert_typed_errors(result, expected)
+    after = snapshot()
+    assert row_counts(after) == row_counts(before)
+    assert after == before
