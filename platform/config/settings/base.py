@@ -76,7 +76,6 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(ROOT_DIR / ".run" / "media")))
 MEDIA_URL = "/media/"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour, and silences its transition warning
 
 LOGGING = {
     "version": 1,

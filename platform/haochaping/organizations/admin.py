@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from haochaping.accounts.admin_sites import tenant_admin_site
 
@@ -41,6 +42,7 @@ class StaffAdmin(admin.ModelAdmin):
 @admin.register(ServicePlatform, site=tenant_admin_site)
 class ServicePlatformAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "kind", "is_active")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(RatingDevice, site=tenant_admin_site)
