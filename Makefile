@@ -18,6 +18,8 @@ $(VENV)/.test-installed: $(VENV)/.base-installed requirements/test.lock
 run: $(VENV)/.base-installed
 	$(PY) infra/run.py
 
+# Tests use the real Redis (a database index of their own, cleared by the suite).
+test: export REDIS_URL ?= redis://127.0.0.1:6379/15
 test: $(VENV)/.test-installed
 	bash infra/ensure-test-deps.sh
 	$(PY) -m pytest $(PYTEST_ARGS)

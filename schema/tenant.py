@@ -5,6 +5,8 @@ from .accounts.mutations import RevokeTokenMutations, TenantTokenMutations
 from .accounts.queries import AccountQueries
 from .catalog.queries import CatalogQueries
 from .core.build import build_schema
+from .evaluations.mutations import EvaluationMutations
+from .evaluations.queries import EvaluationQueries
 from .items.mutations import ItemMutations
 from .items.queries import ItemQueries
 from .organizations.mutations import OrganizationMutations
@@ -13,12 +15,12 @@ from .tenancy.queries import TenantSelfQueries
 
 
 @strawberry.type
-class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries, CatalogQueries):
+class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries, CatalogQueries, EvaluationQueries):
     pass
 
 
 @strawberry.type
-class Mutation(OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations):
+class Mutation(OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations, EvaluationMutations):
     pass
 
 

@@ -33,7 +33,9 @@ TENANTS = {
 
 def guide_input(**overrides) -> GuideInput:
     values = dict(handling_unit="便民服务中心", case_kind="PROMISED", statutory_limit_days=20, promised_limit_days=5,
-                  channels=["WINDOW", "ONLINE"], materials=["身份证"], evaluation_channels=["WINDOW_DEVICE", "QR_CODE"])
+                  channels=["WINDOW", "ONLINE"], materials=["身份证"],
+                  evaluation_channels=["WINDOW_DEVICE", "QR_CODE", "PAPER_FORM", "WEB", "MOBILE_APP", "SELF_SERVICE",
+                                       "HOTLINE", "SMS"])
     values.update(overrides)
     return GuideInput(**values)
 
@@ -98,6 +100,15 @@ def run_committed(func, *args, **kwargs):
 def _public_schema_between_tests():
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache (Redis under `make test`): every test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture

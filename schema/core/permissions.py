@@ -92,3 +92,20 @@ def platform_admin() -> list[PermissionExtension]:
 
 def platform_reader() -> list[PermissionExtension]:
     return allow(HasRole(*PLATFORM_READERS))
+
+
+class IsDevice(_Permission):
+    """A rating device's own token."""
+
+    description = "device"
+
+    def has_permission(self, source, info, **kwargs) -> bool:
+        token = principal(info).token
+        return bool(token and token.kind == "DEVICE" and token.has_scope("evaluations:write"))
+
+
+ENTRY_ROLES = (Role.TENANT_ADMIN, Role.AGENCY, Role.HANDLER)
+
+
+def staff_member() -> list[PermissionExtension]:
+    return allow(HasRole(Role.STAFF))

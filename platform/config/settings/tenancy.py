@@ -8,6 +8,7 @@ SHARED_APPS = [
     "haochaping.catalog",
     "haochaping.jobs",
     "haochaping.demo",
+    "haochaping.integrity",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -28,6 +29,9 @@ TENANT_APPS = [
     "haochaping.accounts",
     "haochaping.organizations",
     "haochaping.items",
+    "haochaping.evaluations",
+    "haochaping.rectification",
+    "haochaping.notifications",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
