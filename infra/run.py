@@ -90,9 +90,10 @@ def main() -> int:
  城关镇 home (tenant host):      http://chengguan.{base}/
  城关镇 GraphQL:                 http://chengguan.{base}/graphql/
  城关镇 admin:                   http://chengguan.{base}/admin/
+ Sent SMS and e-mail:           http://chengguan.{base}/admin/notifications/  ·  e-mail files in .run/mail/
  Other tenants:                 http://<slug>.{base}/  (listed on the portal)
 
- Demo logins and token:
+ Demo (also in .run/demo-credentials.txt):
 {credentials}============================================================
 """, flush=True)
         while all(child.poll() is None for child in children):

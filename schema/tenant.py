@@ -6,6 +6,7 @@ from .accounts.queries import AccountQueries
 from .catalog.queries import CatalogQueries
 from .core.build import build_schema
 from .evaluations.mutations import EvaluationMutations
+from .evaluations.paper import PaperFormMutations
 from .evaluations.queries import EvaluationQueries
 from .items.mutations import ItemMutations
 from .items.queries import ItemQueries
@@ -20,7 +21,8 @@ class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries,
 
 
 @strawberry.type
-class Mutation(OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations, EvaluationMutations):
+class Mutation(OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations, EvaluationMutations,
+               PaperFormMutations):
     pass
 
 

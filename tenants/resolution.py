@@ -17,3 +17,13 @@ def tenant_for_host(host: str) -> Tenant | None:
             .first()
         )
         return domain.tenant if domain else None
+
+
+def current_tenant() -> Tenant:
+    """The Tenant row of the schema the connection is set to (schema_context sets only a stand-in)."""
+    from django.db import connection
+
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Tenant):
+        return tenant
+    return Tenant.objects.get(schema_name=connection.schema_name)

@@ -25,6 +25,8 @@ EXPECTED = {
     "catalog.CatalogItem": "shared",
     "catalog.CatalogImport": "shared",
     "jobs.Job": "shared",
+    # Suspicious rating patterns are flagged to the county agency, across tenants (no personal data).
+    "integrity.SuspicionFlag": "shared",
     # In every tenant schema only: the unit's own reference data.
     "organizations.ServiceOrg": "tenant",
     "organizations.Window": "tenant",
@@ -37,6 +39,18 @@ EXPECTED = {
     "items.ServiceItem": "tenant",
     "items.ServiceItem_cooperating_units": "tenant",
     "items.ServiceGuide": "tenant",
+    # Cases, ratings and what they cause: personal data and raw events, tenant only (DESIGN §6).
+    "evaluations.EvaluationPolicy": "tenant",
+    "evaluations.ServiceCase": "tenant",
+    "evaluations.Questionnaire": "tenant",
+    "evaluations.Evaluation": "tenant",
+    "evaluations.DevicePrompt": "tenant",
+    "evaluations.Invitation": "tenant",
+    "evaluations.PaperForm": "tenant",
+    "evaluations.PhoneVerification": "tenant",
+    "rectification.Rectification": "tenant",
+    "notifications.Notification": "tenant",
+    "notifications.SmsRecord": "tenant",
     # Both: each schema has its own users, tokens, sessions, permissions and admin log.
     "accounts.User": "both",
     "accounts.User_groups": "both",
@@ -51,8 +65,8 @@ EXPECTED = {
 }
 
 # Personal data and raw events never live in the public schema (DESIGN §6); tenancy never in a tenant.
-MUST_BE_TENANT_ONLY = {"organizations", "items"}
-MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs"}
+MUST_BE_TENANT_ONLY = {"organizations", "items", "evaluations", "rectification", "notifications"}
+MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs", "integrity"}
 
 EXTENSION_PATTERNS = re.compile(
     r"CreateExtension|CREATE\s+EXTENSION|HStoreExtension|TrigramExtension|BtreeGinExtension|BtreeGistExtension|"

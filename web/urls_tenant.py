@@ -1,11 +1,23 @@
 from django.urls import include, path
 
-from . import views
+from . import entry_views, rating_views, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.tenant_home, name="home"),
     path("items/", views.item_list, name="items"),
     path("items/<str:code>/", views.item_detail, name="item"),
+    # Rating: the window's device, the clerk's “请评价”, the QR page, the 一事一评 invitation link, posters.
+    path("device/", rating_views.device_page, name="device"),
+    path("clerk/", rating_views.clerk_page, name="clerk"),
+    path("r/<str:token>/", rating_views.rate_by_qr, name="rate_qr"),
+    path("e/<str:token>/", rating_views.rate_invitation, name="rate_invitation"),
+    path("windows/<path:window_id>/poster.svg", rating_views.window_poster_svg, name="window_poster_svg"),
+    path("windows/<path:window_id>/poster.png", rating_views.window_poster_png, name="window_poster_png"),
+    # Staff entry: paper forms (print, enter one by one, batch upload) and hotline ratings.
+    path("paper-forms/", entry_views.paper_forms, name="paper_forms"),
+    path("paper-forms/template.csv", entry_views.paper_batch_template, name="paper_batch_template"),
+    path("paper-forms/<path:org_id>.pdf", entry_views.paper_forms_pdf, name="paper_forms_pdf"),
+    path("hotline/", entry_views.hotline, name="hotline"),
     path("", include("web.urls_common")),
 ]

@@ -8,6 +8,8 @@ from haochaping.items import selectors as item_selectors
 from haochaping.organizations import selectors as org_selectors
 from tenants.models import Tenant
 
+from .rating_views import POSTER_ROLES
+
 
 def portal_home(request):
     tenants = Tenant.objects.exclude(schema_name="public").filter(is_active=True).order_by("kind", "official_code")
@@ -18,7 +20,9 @@ def portal_home(request):
 
 def tenant_home(request):
     orgs = org_selectors.orgs().prefetch_related("windows", "ancillary_services")
-    return render(request, "web/tenant_home.html", {"tenant": connection.tenant, "orgs": orgs})
+    can_print_posters = getattr(request.user, "role", None) in POSTER_ROLES
+    return render(request, "web/tenant_home.html", {"tenant": connection.tenant, "orgs": orgs,
+                                                    "can_print_posters": can_print_posters})
 
 
 def item_list(request):

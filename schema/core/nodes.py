@@ -11,6 +11,7 @@ from django.db import connection
 from strawberry import relay
 
 from haochaping.core.errors import NotFound
+from haochaping.core.ids import global_id as scoped_global_id
 
 
 def _split(node_id: str) -> tuple[str, int] | None:
@@ -67,4 +68,4 @@ def pk_for(global_id: relay.GlobalID | str, type_name: str, *, what_zh: str, wha
 
 
 def global_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(str(relay.GlobalID(type_name, f"{connection.schema_name}:{pk}")))
+    return strawberry.ID(scoped_global_id(type_name, pk))

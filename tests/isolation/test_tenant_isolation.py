@@ -16,17 +16,23 @@ from django_tenants.utils import schema_context
 from haochaping.accounts.models import ApiToken
 from haochaping.accounts.tokens import issue_evaluator_token
 from haochaping.catalog.models import CatalogItem
+from haochaping.evaluations import models as eval_models
+from haochaping.evaluations.cases import CaseInput, upsert_case
+from haochaping.evaluations.policy import update_policy
+from haochaping.evaluations.prompts import request_rating
+from haochaping.rectification.models import Rectification
 from haochaping.items.models import ServiceItem
 from haochaping.items.services import adopt_item
 from haochaping.organizations import models as org_models
+from haochaping.notifications.models import Notification
 from haochaping.organizations import services as orgs
 from schema.platform import schema as platform_schema
 from schema.tenant import schema as tenant_schema
 
 from conftest import guide_input
 
-TENANT_LABELS = ("accounts", "organizations", "items")
-PUBLIC_LABELS = ("accounts", "catalog", "tenants")
+TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications")
+PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs")
 ERRORS = "errors { code message messageEn field }"
 SECOND_ORG = 900  # far above anything a sequence reaches during a test run
 
@@ -105,7 +111,41 @@ def beta_extras(beta):
         orgs.create_ancillary_service(org_id=org.pk, name="beta独有复印", is_free=True)
         orgs.register_device(window_id=window.pk, serial="DEV009", name="beta独有评价器")
         adopt_item(catalog_code="TEST-003", guide=guide_input())
+        _rated_case("BETA-ONLY-1", "beta独有差评", grade=1)
     connection.set_schema_to_public()
+
+
+@pytest.fixture
+def rated_cases(alpha, beta):
+    """A rated case in each tenant (a bad review with its rectification), so rating lists are never empty."""
+    for slug in ("alpha", "beta"):
+        with schema_context(slug):
+            _rated_case(f"{slug.upper()}-CASE-1", f"{slug}差评", grade=2)
+    connection.set_schema_to_public()
+
+
+def _completed_case(number: str) -> eval_models.ServiceCase:
+    """A completed case at W01 (in the current schema), nobody has rated yet."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    case, _ = upsert_case(CaseInput(case_number=number, item_code="TEST-001", applicant_kind="INDIVIDUAL",
+                                    applicant_name="王小明", accepted_at=now - timezone.timedelta(hours=2),
+                                    status="COMPLETED", completed_at=now - timezone.timedelta(hours=1),
+                                    window="H01/W01"))
+    return case
+
+
+def _rated_case(number: str, comment: str, grade: int, staff=None) -> eval_models.Evaluation:
+    from django.utils import timezone
+
+    case = _completed_case(number)
+    evaluation = eval_models.Evaluation.objects.create(
+        case=case, grade=grade, channel="MOBILE_APP", item=case.item, window=case.window, staff=staff,
+        comment=comment, receipt_code=f"R{number[-12:]}", rated_at=timezone.now(), is_bad=grade <= 2)
+    if evaluation.is_bad:
+        Rectification.objects.create(evaluation=evaluation, case=case, owner_unit=case.handling_unit)
+    return evaluation
 
 
 @pytest.fixture
@@ -165,6 +205,13 @@ LIST_QUERIES = {
                      "code", _names(CatalogItem, "code", is_active=True)),
     "apiTokens": ("{ apiTokens { edges { node { id name prefix } } } }",
                   "prefix", _names(ApiToken, "prefix")),
+    "serviceCases": ("{ serviceCases { edges { node { id caseNumber item { id code } handlingUnit { slug } } } } }",
+                     "caseNumber", _names(eval_models.ServiceCase, "case_number")),
+    "evaluations": ("{ evaluations { edges { node { id comment caseNumber window { id name } rectification { id } } } } }",
+                    "comment", _names(eval_models.Evaluation, "comment")),
+    "rectifications": ("{ rectifications { edges { node { id state ownerUnit { slug } } } } }",
+                       "id", lambda: sorted(gid("Rectification", connection.schema_name, pk)
+                                            for pk in Rectification.objects.values_list("pk", flat=True))),
 }
 SINGLE_QUERIES = {
     "tenant": ("{ tenant { slug name officialCode managementAgency { name } } }",
@@ -174,14 +221,40 @@ SINGLE_QUERIES = {
                                                            "beta": "乙镇政务服务管理办公室"}[slug]}}),
     "me": ("{ me { username role tokenName } }",
            lambda slug: {"username": "tenant_admin", "role": "TENANT_ADMIN", "tokenName": None}),
+    # beta_policy gives beta other settings than alpha's defaults.
+    "evaluationPolicy": ("{ evaluationPolicy { labelSet supplementaryDays } }",
+                         lambda slug: {"alpha": {"labelSet": "SATISFACTION", "supplementaryDays": 15},
+                                       "beta": {"labelSet": "QUALITY", "supplementaryDays": 20}}[slug]),
+    "ratingForm": ("{ ratingForm { form { tenantName labels { grade label } } errors { code } } }",
+                   lambda slug: {"form": {"tenantName": {"alpha": "甲镇", "beta": "乙镇"}[slug],
+                                          "labels": [{"grade": 5, "label": {"alpha": "非常满意", "beta": "很好"}[slug]},
+                                                     {"grade": 4, "label": {"alpha": "满意", "beta": "好"}[slug]},
+                                                     {"grade": 3, "label": {"alpha": "基本满意", "beta": "一般"}[slug]},
+                                                     {"grade": 2, "label": {"alpha": "不满意", "beta": "差"}[slug]},
+                                                     {"grade": 1, "label": {"alpha": "非常不满意", "beta": "很差"}[slug]}]},
+                                 "errors": []}),
+}
+# Queries that answer for the caller itself (a device, a clerk, a staff member): each has its own test below.
+PRINCIPAL_QUERIES = {
+    "devicePrompt": "test_device_prompt_is_the_calling_devices_own",
+    "ratingRequestState": "test_rating_request_state_of_a_beta_prompt_is_unknown_on_alpha",
+    "myResults": "test_my_results_are_the_hosts_staff_members_own",
 }
 
 
 def test_every_tenant_query_is_covered():
-    assert root_fields(tenant_schema, "query") == set(LIST_QUERIES) | set(SINGLE_QUERIES)
+    assert root_fields(tenant_schema, "query") == set(LIST_QUERIES) | set(SINGLE_QUERIES) | set(PRINCIPAL_QUERIES)
+    assert all(name in globals() for name in PRINCIPAL_QUERIES.values())
 
 
-@pytest.mark.usefixtures("beta_extras")
+@pytest.fixture
+def beta_policy(beta):
+    with schema_context("beta"):
+        update_policy(label_set="QUALITY", supplementary_days=20)
+    connection.set_schema_to_public()
+
+
+@pytest.mark.usefixtures("beta_extras", "rated_cases")
 @pytest.mark.parametrize("field", sorted(LIST_QUERIES))
 def test_list_query_returns_only_the_hosts_rows(gql, field):
     query, key, expected = LIST_QUERIES[field]
@@ -202,6 +275,7 @@ def test_list_query_returns_only_the_hosts_rows(gql, field):
         assert alpha_rows != beta_rows, "beta_extras should make beta's rows differ"
 
 
+@pytest.mark.usefixtures("beta_policy")
 @pytest.mark.parametrize("field", sorted(SINGLE_QUERIES))
 def test_single_query_answers_for_the_host(gql, field):
     query, expected = SINGLE_QUERIES[field]
@@ -300,6 +374,26 @@ CROSS_ID_MUTATIONS = {
     "revokeApiToken.id": (
         f"mutation($id: ID!){{ revokeApiToken(id:$id) {{ {ERRORS} apiToken {{ id revokedAt }} }} }}",
         lambda s: {"id": gid("ApiToken", s)}, "id", "apiToken"),
+    # A hotline agent (here the tenant admin) names what the call rates by id.
+    "submitEvaluation.windowId": (
+        f"mutation($w: ID){{ submitEvaluation(input:{{grade:4, channel:HOTLINE, windowId:$w}}) {{ {ERRORS} evaluation {{ id }} }} }}",
+        lambda s: {"w": gid("Window", s)}, "windowId", "evaluation"),
+    "submitEvaluation.staffId": (
+        f"mutation($x: ID){{ submitEvaluation(input:{{grade:4, channel:HOTLINE, staffId:$x}}) {{ {ERRORS} evaluation {{ id }} }} }}",
+        lambda s: {"x": gid("Staff", s)}, "staffId", "evaluation"),
+    "submitEvaluation.itemId": (
+        f"mutation($x: ID){{ submitEvaluation(input:{{grade:2, channel:HOTLINE, itemId:$x}}) {{ {ERRORS} evaluation {{ id }} }} }}",
+        lambda s: {"x": gid("ServiceItem", s)}, "itemId", "evaluation"),
+    "submitEvaluation.platformId": (
+        f"mutation($x: ID){{ submitEvaluation(input:{{grade:4, channel:HOTLINE, platformId:$x}}) {{ {ERRORS} evaluation {{ id }} }} }}",
+        lambda s: {"x": gid("ServicePlatform", s)}, "platformId", "evaluation"),
+    "publishQuestionnaire.itemId": (
+        "mutation($item: ID){ publishQuestionnaire(itemId:$item, questions:[{key:\"clear\", text:\"是否清晰\", "
+        f"kind:\"CHOICE\", options:[\"是\", \"否\"]}}]) {{ {ERRORS} questionnaire {{ version }} }} }}",
+        lambda s: {"item": gid("ServiceItem", s)}, "itemId", "questionnaire"),
+    "issuePaperForms.orgId": (
+        f"mutation($org: ID!){{ issuePaperForms(orgId:$org, count:1) {{ {ERRORS} serials }} }}",
+        lambda s: {"org": gid("ServiceOrg", s)}, "orgId", "serials"),
 }
 
 # Mutations without id arguments: a row beta alone holds must not block the same row on alpha, and the
@@ -326,17 +420,33 @@ NO_ID_MUTATIONS = {
     "registerRatingDevice": (
         f"mutation($w: ID!){{ registerRatingDevice(windowId:$w, serial:\"DEV009\", name:\"甲镇评价器\") {{ {ERRORS} device {{ id }} }} }}",
         "device"),
+    "updateEvaluationPolicy": (
+        f"mutation{{ updateEvaluationPolicy(input:{{labelSet:QUALITY, ipMaxPerHour:50}}) {{ {ERRORS} policy {{ labelSet }} }} }}",
+        "policy"),
+    "requestPhoneCode": (f"mutation{{ requestPhoneCode(phone:\"13800138000\") {{ {ERRORS} sent }} }}", "sent"),
+}
+
+# Mutations that name rows by a natural key (case number, device serial, phone, paper serial) instead of a
+# global id: beta's key must find nothing on alpha and change nothing. Each has its own test.
+KEYED_MUTATIONS = {
+    "upsertServiceCase": "test_case_pushed_on_alpha_with_a_beta_case_number_leaves_beta_alone",
+    "recordOverdueReason": "test_overdue_reason_for_a_beta_case_number_finds_nothing_on_alpha",
+    "requestRating": "test_request_rating_with_beta_case_or_device_finds_nothing_on_alpha",
+    "verifyPhoneCode": "test_phone_code_sent_on_beta_is_unknown_on_alpha",
+    # Rating credentials (tokens, prompt ids, paper serials): tests/isolation/test_evaluation_isolation.py.
+    "importPaperForms": "tests/evaluations/test_paper_forms.py::test_a_beta_serial_cannot_be_entered_on_alpha",
 }
 
 
 def test_every_tenant_mutation_is_covered():
-    covered = {name.split(".")[0] for name in CROSS_ID_MUTATIONS} | set(NO_ID_MUTATIONS)
+    covered = {name.split(".")[0] for name in CROSS_ID_MUTATIONS} | set(NO_ID_MUTATIONS) | set(KEYED_MUTATIONS)
     assert root_fields(tenant_schema, "mutation") == covered
+    assert all(name in globals() for name in KEYED_MUTATIONS.values() if "::" not in name)
 
 
 def _assert_not_found(body: dict, mutation: str, payload: str, field: str) -> None:
     result = body["data"][mutation]
-    assert result[payload] is None
+    assert not result[payload]  # null (a list payload: empty)
     assert [(e["code"], e["field"]) for e in result["errors"]] == [("NOT_FOUND", field)]
     error = result["errors"][0]
     assert re.search(r"[\u4e00-\u9fff]", error["message"]) and "not found" in error["messageEn"]
@@ -357,7 +467,7 @@ def test_mutation_with_beta_ids_finds_nothing_and_changes_nothing(gql, case):
     # Positive control: the same call with alpha's own ids succeeds, changes alpha and leaves beta alone.
     body = client(query, variables("alpha"))
     result = body["data"][mutation]
-    assert result["errors"] == [] and result[payload] is not None
+    assert result["errors"] == [] and result[payload]
     assert_only_schema(result, "alpha")
     after = snapshot_all()
     assert after["alpha"] != before["alpha"]
@@ -387,6 +497,152 @@ def test_system_token_issued_on_alpha_is_refused_on_beta(gql):
     response = gql("beta", token=secret).post("{ me { tokenName } }")
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_TOKEN"
+
+
+# --------------------------------------------------------------------------------------------- natural keys
+
+CASE_PAYLOAD = f"{ERRORS} case {{ id caseNumber isOverdue overdueReason }} created"
+
+
+def _late_case(slug: str, number: str) -> None:
+    from django.utils import timezone
+
+    now = timezone.now()
+    with schema_context(slug):
+        upsert_case(CaseInput(case_number=number, item_code="TEST-001", applicant_kind="INDIVIDUAL",
+                              applicant_name="王小明", accepted_at=now - timezone.timedelta(days=3), status="COMPLETED",
+                              promised_at=now - timezone.timedelta(days=2), completed_at=now - timezone.timedelta(days=1)))
+    connection.set_schema_to_public()
+
+
+def _case_row(slug: str, number: str) -> dict | None:
+    with schema_context(slug):
+        return eval_models.ServiceCase.objects.filter(case_number=number).values().first()
+
+
+@pytest.mark.usefixtures("beta_extras")
+def test_case_pushed_on_alpha_with_a_beta_case_number_leaves_beta_alone(gql, system_token):
+    beta_row = _case_row("beta", "BETA-ONLY-1")
+    assert beta_row and _case_row("alpha", "BETA-ONLY-1") is None
+    push = gql("alpha", token=system_token("alpha", ["cases:write"]))
+    before = snapshot_all()
+    result = push(f"mutation($i: ServiceCaseInput!){{ upsertServiceCase(input:$i) {{ {CASE_PAYLOAD} }} }}",
+                  {"i": {"caseNumber": "BETA-ONLY-1", "itemCode": "TEST-002", "applicantKind": "ENTERPRISE",
+                         "applicantName": "甲镇企业", "acceptedAt": "2026-11-02T09:00:00+08:00"}})["data"]["upsertServiceCase"]
+    assert result["errors"] == [] and result["created"] is True  # a new case of alpha's, not beta's updated
+    assert_only_schema(result, "alpha")
+    after = snapshot_all()
+    assert after["beta"] == before["beta"] and _case_row("beta", "BETA-ONLY-1") == beta_row
+    assert _case_row("alpha", "BETA-ONLY-1")["applicant_name"] == "甲镇企业"
+
+
+def test_overdue_reason_for_a_beta_case_number_finds_nothing_on_alpha(gql):
+    _late_case("beta", "LATE-BETA-1")
+    _late_case("alpha", "LATE-ALPHA-1")
+    query = f"mutation($n: String!){{ recordOverdueReason(caseNumber:$n, reason:\"补正材料\") {{ {CASE_PAYLOAD} }} }}"
+    admin = gql("alpha", "tenant_admin")
+    before = snapshot_all()
+    _assert_not_found(admin(query, {"n": "LATE-BETA-1"}), "recordOverdueReason", "case", "caseNumber")
+    assert snapshot_all() == before
+    result = admin(query, {"n": "LATE-ALPHA-1"})["data"]["recordOverdueReason"]  # positive control
+    assert result["errors"] == [] and result["case"]["overdueReason"] == "补正材料"
+    assert snapshot_all()["beta"] == before["beta"]
+
+
+@pytest.mark.usefixtures("beta_extras")
+def test_request_rating_with_beta_case_or_device_finds_nothing_on_alpha(gql):
+    with schema_context("alpha"):
+        _completed_case("ALPHA-RR-1")
+    connection.set_schema_to_public()
+    query = (f"mutation($n: String!, $d: String){{ requestRating(caseNumber:$n, deviceSerial:$d) "
+             f"{{ {ERRORS} promptId }} }}")
+    admin = gql("alpha", "tenant_admin")
+    before = snapshot_all()
+    unknown_case = admin(query, {"n": "BETA-ONLY-1", "d": "DEV001"})["data"]["requestRating"]
+    assert [(e["code"], e["field"]) for e in unknown_case["errors"]] == [("UNKNOWN_CASE", "caseNumber")]
+    _assert_not_found(admin(query, {"n": "ALPHA-RR-1", "d": "DEV009"}), "requestRating", "promptId", "deviceSerial")
+    assert snapshot_all() == before
+    ok = admin(query, {"n": "ALPHA-RR-1", "d": "DEV001"})["data"]["requestRating"]
+    assert ok["errors"] == [] and ok["promptId"]
+    assert snapshot_all()["beta"] == before["beta"]
+
+
+def _sent_code(slug: str, phone: str) -> str:
+    with schema_context(slug):
+        body = Notification.objects.filter(recipient=phone, purpose="phone_code").latest("pk").body
+    connection.set_schema_to_public()
+    return re.search(r"\d{6}", body).group(0)
+
+
+def test_phone_code_sent_on_beta_is_unknown_on_alpha(gql):
+    phone = "13800138000"
+    gql("beta")(f"mutation{{ requestPhoneCode(phone:\"{phone}\") {{ sent }} }}")
+    code = _sent_code("beta", phone)
+    query = f"mutation($c: String!){{ verifyPhoneCode(phone:\"{phone}\", code:$c) {{ {ERRORS} verificationToken }} }}"
+    before = snapshot_all()
+    result = gql("alpha")(query, {"c": code})["data"]["verifyPhoneCode"]
+    assert result["verificationToken"] is None and [e["code"] for e in result["errors"]] == ["INVALID_CODE"]
+    assert snapshot_all() == before
+    assert gql("beta")(query, {"c": code})["data"]["verifyPhoneCode"]["verificationToken"]  # positive control
+
+
+# --------------------------------------------------------------------------------------------- callers' own rows
+
+
+def _device(slug: str) -> str:
+    with schema_context(slug):
+        window = org_models.Window.objects.get(org__code="H01", code="W01")
+        secret = orgs.register_device(window_id=window.pk, serial="DEV100", name="测试评价器").issued.secret
+    connection.set_schema_to_public()
+    return secret
+
+
+def _clerk(slug: str) -> None:
+    """Link the STAFF login to E001 at W01, and leave DEV100 (whose token the test holds) as W01's device."""
+    from haochaping.accounts.models import User
+
+    with schema_context(slug):
+        org_models.Staff.objects.filter(employee_no="E001").update(user=User.objects.get(username="staff"))
+        org_models.RatingDevice.objects.filter(serial="DEV001").update(is_active=False)
+    connection.set_schema_to_public()
+
+
+def test_device_prompt_is_the_calling_devices_own(gql):
+    alpha_device, beta_device = _device("alpha"), _device("beta")  # same serial, same primary key
+    with schema_context("alpha"):
+        _completed_case("ALPHA-DP-1")
+        prompt = request_rating(case_number="ALPHA-DP-1", device=org_models.RatingDevice.objects.get(serial="DEV100"))
+    connection.set_schema_to_public()
+    query = "{ devicePrompt { id itemName } }"
+    assert gql("beta", token=beta_device)(query)["data"]["devicePrompt"] is None
+    assert gql("alpha", token=alpha_device)(query)["data"]["devicePrompt"] == {"id": prompt.pk, "itemName": "测试事项1"}
+    assert gql("beta", token=alpha_device).post(query).status_code == 401
+
+
+def test_rating_request_state_of_a_beta_prompt_is_unknown_on_alpha(gql):
+    for slug in ("alpha", "beta"):
+        _device(slug)
+        _clerk(slug)
+    with schema_context("beta"):
+        _completed_case("BETA-RS-1")
+    connection.set_schema_to_public()
+    beta_prompt = gql("beta", "staff")('mutation { requestRating(caseNumber: "BETA-RS-1") { promptId errors { code } } }')
+    prompt_id = beta_prompt["data"]["requestRating"]["promptId"]
+    assert prompt_id
+    query = f"{{ ratingRequestState(promptId: {prompt_id}) }}"
+    assert gql("alpha", "staff")(query)["data"]["ratingRequestState"] is None
+    assert gql("beta", "staff")(query)["data"]["ratingRequestState"] == "PENDING"  # positive control
+
+
+def test_my_results_are_the_hosts_staff_members_own(gql):
+    for slug in ("alpha", "beta"):
+        _clerk(slug)
+    with schema_context("alpha"):
+        _rated_case("ALPHA-MR-1", "x", grade=3, staff=org_models.Staff.objects.get(employee_no="E001"))
+    connection.set_schema_to_public()
+    query = "{ myResults { grade channel } }"
+    assert gql("alpha", "staff")(query)["data"]["myResults"] == [{"grade": 3, "channel": "MOBILE_APP"}]
+    assert gql("beta", "staff")(query)["data"]["myResults"] == []
 
 
 # --------------------------------------------------------------------------------------------- hosts and principals
@@ -459,13 +715,23 @@ def test_platform_schema_lacks_tenant_fields():
     assert not {"createWindow", "createStaff", "adoptServiceItem"} & root_fields(platform_schema, "mutation")
 
 
+# Positive controls on alpha for fields the tenant admin cannot call or that take arguments.
+ALPHA_CONTROLS = {
+    "devicePrompt": ("{ devicePrompt { __typename } }", "device"),
+    "myResults": ("{ myResults { __typename } }", "staff"),
+    "ratingRequestState": ("{ ratingRequestState(promptId: 1) }", "staff"),
+}
+
+
 @pytest.mark.parametrize("field", TENANT_ONLY_FIELDS)
 def test_public_host_does_not_serve_tenant_fields(gql, field):
     query = f"{{ {field} {{ __typename }} }}"
     body = gql("public", "county_admin")(query, expect_errors=True)
     assert body.get("data") is None
     assert f"Cannot query field '{field}' on type 'Query'" in body["errors"][0]["message"]
-    assert "errors" not in gql("alpha", "tenant_admin")(query)  # positive control
+    control, caller = ALPHA_CONTROLS.get(field, (query, "tenant_admin"))
+    client = gql("alpha", token=_device("alpha")) if caller == "device" else gql("alpha", caller)
+    assert "errors" not in client(control)  # positive control
 
 
 def test_public_host_does_not_serve_tenant_mutations(gql):

@@ -33,6 +33,13 @@ PUBLIC_ALLOWLIST = {
     ("tenant", "query", "ancillaryServices"),
     ("tenant", "query", "serviceItems"),
     ("tenant", "query", "catalogItems"),
+    # Raters are anonymous citizens (DESIGN §2): the rating page, its labels and the submission itself, and
+    # the SMS check that makes a rating real-name. Each guards itself (signed tokens, rate limits).
+    ("tenant", "query", "ratingForm"),
+    ("tenant", "query", "evaluationPolicy"),
+    ("tenant", "mutation", "submitEvaluation"),
+    ("tenant", "mutation", "requestPhoneCode"),
+    ("tenant", "mutation", "verifyPhoneCode"),
     ("platform", "query", "me"),
     ("platform", "query", "catalogItems"),
     ("platform", "query", "tenants"),
@@ -93,8 +100,15 @@ def test_public_fields_are_exactly_the_allowlist():
     assert not stale, f"PUBLIC_ALLOWLIST names fields that are not (or no longer) public: {stale}"
 
 
-def test_no_mutation_is_public():
-    assert not [entry for entry in PUBLIC_ALLOWLIST if entry[1] == "mutation"]
+# The only mutations anyone may call: a rater's own submission and phone check. Nothing else is public.
+PUBLIC_MUTATIONS = {("tenant", "submitEvaluation"), ("tenant", "requestPhoneCode"), ("tenant", "verifyPhoneCode")}
+
+
+def test_only_the_raters_mutations_are_public():
+    public_mutations = {(s, name) for s, op, name, field in _walk()
+                        if op == "mutation" and any(_is_public(p) for p in _permissions(field))}
+    assert public_mutations == PUBLIC_MUTATIONS
+    assert {(s, name) for s, op, name in PUBLIC_ALLOWLIST if op == "mutation"} == PUBLIC_MUTATIONS
 
 
 # --------------------------------------------------------------------------------------------------
@@ -121,6 +135,25 @@ TENANT_OPERATIONS = {
     "createServicePlatform": (
         'mutation { createServicePlatform(kind: HOTLINE, code: "P99", name: "矩阵热线") '
         "{ platform { code name } errors { code } } }", TENANT_ADMIN),
+    # Ratings carry rater data: signed-in readers only (no read token); staff see only their own results.
+    "evaluations": ("{ evaluations { totalCount } }", READERS - {"token:read"}),
+    "serviceCases": ("{ serviceCases { totalCount } }", READERS),
+    "rectifications": ("{ rectifications { totalCount } }", READERS),
+    "myResults": ("{ myResults { grade } }", {"staff"}),
+    "evaluationPolicy": ("{ evaluationPolicy { labelSet } }", ANYONE),
+    "updateEvaluationPolicy": (
+        "mutation { updateEvaluationPolicy(input: {streakLength: 9}) { policy { streakLength } errors { code } } }",
+        TENANT_ADMIN),
+    # Only a business system's token with cases:write pushes cases: no signed-in role, no read token.
+    "upsertServiceCase": (
+        'mutation { upsertServiceCase(input: {caseNumber: "MATRIX-1", itemCode: "TEST-001", applicantKind: INDIVIDUAL, '
+        'applicantName: "王小明", acceptedAt: "2026-11-02T09:00:00+08:00"}) { created errors { code } } }', set()),
+}
+# What an allowed call returns, for the operations not checked by their own branch below.
+TENANT_VALUES = {
+    "evaluations": {"totalCount": 0}, "serviceCases": {"totalCount": 0}, "rectifications": {"totalCount": 0},
+    "myResults": [], "evaluationPolicy": {"labelSet": "SATISFACTION"},
+    "updateEvaluationPolicy": {"policy": {"streakLength": 9}, "errors": []},
 }
 
 PLATFORM_OPERATIONS = {
@@ -215,6 +248,8 @@ def test_tenant_host_matrix(caller, principal, field):
             assert value["platform"] == {"code": "P99", "name": "矩阵热线"}
         elif field == "windows":
             assert value["edges"] == [{"node": {"code": "W01"}}]
+        elif field in TENANT_VALUES:
+            assert value == TENANT_VALUES[field]
         else:
             assert value["totalCount"] == 1
     else:

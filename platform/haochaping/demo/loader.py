@@ -29,7 +29,6 @@ EVALUATION_CHANNELS = ["WINDOW_DEVICE", "QR_CODE", "PAPER_FORM", "WEB", "MOBILE_
 @dataclass
 class DemoResult:
     tenants_created: int
-    evaluator_token: str | None  # only when newly issued
 
 
 def _load(name: str):
@@ -137,12 +136,85 @@ def load_demo_county(stdout=None) -> DemoResult:
         with schema_context(slug), transaction.atomic():
             _populate_tenant(tenant, spec, catalog, dept_tenants)
         say(f"  {tenant.name} ({slug}) ready\n")
-    with schema_context("chengguan"):
+    with schema_context("chengguan"), transaction.atomic():
         _user("chengguan_agency", Role.AGENCY, "城关镇政务服务管理办公室")
         _user("chengguan_handler", Role.HANDLER, "城关镇整改专人")
+        _chengguan_channels()
+    return DemoResult(tenants_created=created)
 
-    token = None
+
+DEMO_DEVICE_SERIAL = "CG-PAD-W01"
+SYSTEM_TOKEN_NAME = "演示业务系统令牌（城关镇）"
+
+
+def _chengguan_channels() -> None:
+    """What a person needs to try every rating channel by hand in 城关镇: a device on W01, a clerk login,
+    and completed cases (with invitations) to rate."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from haochaping.evaluations.cases import CaseInput, upsert_case
+    from haochaping.evaluations.models import ServiceCase
+    from haochaping.organizations.models import RatingDevice, Staff, Window
+
+    window = Window.objects.select_related("org").get(org__code="H01", code="W01")
+    clerk = _user("chengguan_clerk", Role.STAFF, "城关镇窗口人员")
+    staff = Staff.objects.filter(windows=window).order_by("employee_no").first()
+    if staff and staff.user_id is None:
+        staff.user = clerk
+        staff.save(update_fields=["user"])
+    if not RatingDevice.objects.filter(serial=DEMO_DEVICE_SERIAL).exists():
+        orgs.register_device(window_id=window.pk, serial=DEMO_DEVICE_SERIAL, name="城关镇综合受理窗口评价器")
+    if ServiceCase.objects.exists():
+        return
+    item = window.items.select_related("catalog_item").order_by("catalog_item__code").first()
+    now = timezone.now()
+    people = [("王秀英", "13900001234"), ("李建国", "13700005678"), ("张丽", "13600002468"), ("刘强", "13500001357")]
+    for n, (name, phone) in enumerate(people, start=1):
+        accepted = now - timedelta(days=n, hours=2)
+        upsert_case(CaseInput(
+            case_number=f"CG-DEMO-{n:04d}", item_code=item.catalog_item.code, applicant_kind="INDIVIDUAL",
+            applicant_name=name, applicant_phone=phone, applicant_email=f"demo{n}@example.cn" if n == 1 else "",
+            accepted_at=accepted, promised_at=accepted + timedelta(days=1), completed_at=accepted + timedelta(hours=n * 9),
+            status="COMPLETED", window=f"H01/{window.code}", staff_no=staff.employee_no if staff else None,
+        ), source_system="演示数据")
+
+
+def issue_demo_secrets() -> dict[str, str]:
+    """(Re)issue the demo's tokens; secrets are shown once, so the command writes them to a file."""
+    from haochaping.accounts.tokens import issue_token
+    from haochaping.core.links import tenant_url
+    from haochaping.evaluations.invitations import invitation_url
+    from haochaping.evaluations.models import Invitation
+    from haochaping.evaluations.submission import window_qr_token
+    from haochaping.organizations.models import RatingDevice
+    from haochaping.core.ids import global_id
+
+    secrets_: dict[str, str] = {}
     with schema_context("public"):
-        if not ApiToken.objects.filter(name=EVALUATOR_TOKEN_NAME, revoked_at__isnull=True).exists():
-            token = issue_evaluator_token(name=EVALUATOR_TOKEN_NAME, tenant_slugs=sorted(tenants)).secret
-    return DemoResult(tenants_created=created, evaluator_token=token)
+        ApiToken.objects.filter(name=EVALUATOR_TOKEN_NAME).update(revoked_at=timezone_now())
+        slugs = sorted(Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
+        secrets_["evaluator_token"] = issue_evaluator_token(name=EVALUATOR_TOKEN_NAME, tenant_slugs=slugs).secret
+    with schema_context("chengguan"), transaction.atomic():
+        ApiToken.objects.filter(name=SYSTEM_TOKEN_NAME).update(revoked_at=timezone_now())
+        secrets_["system_token"] = issue_token(name=SYSTEM_TOKEN_NAME, kind=ApiToken.Kind.SYSTEM,
+                                               scopes=["read", "cases:write", "evaluations:write"]).secret
+        device = RatingDevice.objects.select_related("window").get(serial=DEMO_DEVICE_SERIAL)
+        if device.token_id:
+            ApiToken.objects.filter(pk=device.token_id).update(revoked_at=timezone_now())
+        issued = issue_token(name=f"评价器 {device.serial}", kind=ApiToken.Kind.DEVICE, scopes=["evaluations:write"])
+        device.token = issued.token
+        device.save(update_fields=["token"])
+        secrets_["device_token"] = issued.secret
+        secrets_["qr_url"] = tenant_url("chengguan", f"/r/{window_qr_token(device.window)}/")
+        secrets_["poster_url"] = tenant_url("chengguan", f"/windows/{global_id('Window', device.window.pk)}/poster.png")
+        invitation = Invitation.objects.filter(case__case_number="CG-DEMO-0001", channel="SMS").first()
+        secrets_["invitation_url"] = invitation_url(invitation) if invitation else ""
+    return secrets_
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()

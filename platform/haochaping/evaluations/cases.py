@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from tenants.resolution import current_tenant
 from haochaping.core.errors import DomainError, ErrorCollector
 from haochaping.items.models import ServiceItem
 from haochaping.organizations.models import ServicePlatform, Staff, Window
@@ -50,7 +51,7 @@ def _resolve(data: CaseInput, errors: ErrorCollector) -> dict:
     if item is None:
         errors.add("UNKNOWN_ITEM", "itemCode", "本单位未认领该事项编码", "This unit has not adopted an item with that code")
     values["item"] = item
-    here = connection.tenant
+    here = current_tenant()
     for field, slug in (("accepting_unit", data.accepting_unit), ("handling_unit", data.handling_unit)):
         if not slug or slug == here.schema_name:
             values[field] = here

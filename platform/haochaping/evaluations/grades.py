@@ -16,12 +16,17 @@ def is_bad(grade: int) -> bool:
     return grade <= BAD_REVIEW_MAX_GRADE
 
 
+def _check(value, what: str) -> int:
+    # bool and float compare equal to ints (True == 1, 1.0 == 1): an exchange record with them is malformed.
+    if type(value) is not int or value not in GRADES:
+        raise ValueError(f"{what} must be an integer 1–5, not {value!r}")
+    return value
+
+
 def to_gbt39046(grade: int) -> int:
     """GB/T 39046 code table A.8 runs 1 = 非常满意 … 5 = 非常不满意."""
-    return 6 - grade
+    return 6 - _check(grade, "Grade")
 
 
 def from_gbt39046(code: int) -> int:
-    if code not in (1, 2, 3, 4, 5):
-        raise ValueError(f"GB/T 39046 grade code must be 1–5, not {code!r}")
-    return 6 - code
+    return 6 - _check(code, "GB/T 39046 grade code")

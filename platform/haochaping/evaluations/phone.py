@@ -54,12 +54,17 @@ def verify_code(phone: str, code: str) -> str:
                                 expires_at__gt=timezone.now()).order_by("-created_at").first())
         if verification is None or verification.attempts >= MAX_ATTEMPTS:
             raise wrong
-        if not hmac.compare_digest(verification.code_digest, digest((code or "").strip(), "phone-code")):
+        matches = hmac.compare_digest(verification.code_digest, digest((code or "").strip(), "phone-code"))
+        if matches:
+            verification.verified_at = timezone.now()
+            verification.save(update_fields=["verified_at"])
+        else:
+            # Counted and committed: raising inside the atomic block would roll the count back, and the
+            # six-digit code could then be guessed without limit.
             verification.attempts += 1
             verification.save(update_fields=["attempts"])
-            raise wrong
-        verification.verified_at = timezone.now()
-        verification.save(update_fields=["verified_at"])
+    if not matches:
+        raise wrong
     return make_token(PURPOSE, p=phone, v=verification.pk)
 
 

@@ -2,10 +2,9 @@ from .models import EvaluationPolicy
 
 
 def get_policy() -> EvaluationPolicy:
-    policy = EvaluationPolicy.objects.first()
-    if policy is None:
-        policy = EvaluationPolicy.objects.create()
-    return policy
+    """The tenant's settings; the defaults (unsaved) until an admin changes them. Reading never writes: a
+    refused submission or an anonymous rating page must store nothing."""
+    return EvaluationPolicy.objects.order_by("pk").first() or EvaluationPolicy()
 
 
 POLICY_LIMITS = {
@@ -22,7 +21,6 @@ POLICY_LIMITS = {
 def update_policy(**changes) -> EvaluationPolicy:
     from haochaping.core.errors import ErrorCollector
 
-    policy = get_policy()
     errors = ErrorCollector()
     for name, value in changes.items():
         if value is None:
@@ -36,6 +34,7 @@ def update_policy(**changes) -> EvaluationPolicy:
             camel = name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:])
             errors.add("OUT_OF_RANGE", camel, f"取值须在{low}到{high}之间", f"Must be between {low} and {high}")
     errors.raise_if_any()
+    policy = get_policy()  # validated first: a refused update stores nothing, not even the default row
     for name, value in changes.items():
         if value is not None:
             setattr(policy, name, value)

@@ -26,9 +26,17 @@ def current_questionnaire(item_id: int | None) -> Questionnaire:
         if own:
             return own
     default = Questionnaire.objects.filter(item__isnull=True).order_by("-version").first()
-    if default is None:
-        default, _ = Questionnaire.objects.get_or_create(item=None, version=1, defaults={"questions": DEFAULT_QUESTIONS})
+    if default is None:  # unsaved until a stored rating refers to it (saved_questionnaire): reads never write
+        default = Questionnaire(item=None, version=1, questions=DEFAULT_QUESTIONS)
     return default
+
+
+def saved_questionnaire(questionnaire: Questionnaire) -> Questionnaire:
+    """The built-in default, stored on first use inside the rating's transaction."""
+    if questionnaire.pk is None:
+        questionnaire, _ = Questionnaire.objects.get_or_create(item=None, version=1,
+                                                               defaults={"questions": questionnaire.questions})
+    return questionnaire
 
 
 def validate_questions(questions: list[dict], errors: ErrorCollector) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import QuerySet
 
+from tenants.resolution import current_tenant
 from haochaping.accounts.models import User
 from haochaping.core.privacy import mask_name
 
@@ -40,7 +41,7 @@ def rating_context(*, window_token: str | None = None, invitation_token: str | N
 
     from .submission import QR_PURPOSE
 
-    context = RatingContext(tenant_name=connection.tenant.name, channel="WEB", labels=_labels())
+    context = RatingContext(tenant_name=current_tenant().name, channel="WEB", labels=_labels())
     item_id = None
     if invitation_token:
         invitation = invitation_from_token(invitation_token)

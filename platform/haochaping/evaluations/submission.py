@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from tenants.resolution import current_tenant
 from haochaping.accounts.models import ApiToken, Role, User
 from haochaping.core import ratelimit
 from haochaping.core.errors import DomainError, ErrorCollector
@@ -26,7 +27,7 @@ from .invitations import invitation_from_token
 from .models import Channel, DevicePrompt, Evaluation, Invitation, PaperForm, ServiceCase
 from .phone import verified_phone
 from .policy import get_policy
-from .questionnaires import clean_answers, current_questionnaire
+from .questionnaires import clean_answers, current_questionnaire, saved_questionnaire
 
 QR_PURPOSE = "qr.window"
 ENTRY_ROLES = {Role.TENANT_ADMIN, Role.AGENCY, Role.HANDLER}
@@ -133,7 +134,11 @@ def _channel_targets(data: EvaluationInput, who: Submitter) -> _Targets:
         if data.prompt_id is not None:
             t.prompt = (DevicePrompt.objects.select_related("case").filter(
                 pk=data.prompt_id, device=who.device).first())
-            if t.prompt is None or t.prompt.state != DevicePrompt.State.PENDING:
+            # A prompt the device did not answer in time is expired even before anyone marked it so.
+            pressed = timezone.now()
+            if data.rated_at is not None and timezone.is_aware(data.rated_at):
+                pressed = min(data.rated_at, pressed)  # an offline press replayed later counts at its own time
+            if t.prompt is None or t.prompt.state != DevicePrompt.State.PENDING or t.prompt.expires_at <= pressed:
                 raise _error("PROMPT_NOT_PENDING", "该评价邀请已完成或已过期", "This rating prompt is done or expired", "promptId")
             t.case, t.applicant_linked = t.prompt.case, True
     elif channel == Channel.QR_CODE:
@@ -246,8 +251,9 @@ def _rated_at(data: EvaluationInput, t: _Targets, now: datetime, errors: ErrorCo
 
 def _rate_limits(data: EvaluationInput, t: _Targets, who: Submitter, policy, rated_at: datetime) -> None:
     if t.device is not None:
-        last = (Evaluation.objects.filter(device=t.device).order_by("-rated_at").values_list("rated_at", flat=True).first())
-        if last is not None and abs((rated_at - last).total_seconds()) < policy.device_min_interval_seconds:
+        # Against every stored press of the device, not only the latest: offline queues replay older presses.
+        gap = timedelta(seconds=policy.device_min_interval_seconds)
+        if gap and Evaluation.objects.filter(device=t.device, rated_at__gt=rated_at - gap, rated_at__lt=rated_at + gap).exists():
             raise _error(*TOO_MANY)
         if not ratelimit.within_limit("device", str(t.device.pk), policy.device_max_per_hour, 3600):
             raise _error(*TOO_MANY)
@@ -268,7 +274,7 @@ def _flag_streak(evaluation: Evaluation, policy) -> None:
                   .order_by("-rated_at").values_list("pk", "grade")[: policy.streak_length])
     if len(recent) < policy.streak_length or any(grade != 5 for _, grade in recent):
         return
-    tenant = connection.tenant
+    tenant = current_tenant()
     window_code = f"{evaluation.window.org.code}/{evaluation.window.code}"
     if SuspicionFlag.objects.filter(tenant=tenant, kind=SuspicionFlag.Kind.FAST_TOP_STREAK, window_code=window_code,
                                     created_at__gte=timezone.now() - timedelta(seconds=policy.streak_seconds)).exists():
@@ -288,7 +294,17 @@ def submit_evaluation(data: EvaluationInput, who: Submitter) -> SubmitResult:
     key = f"{who.fingerprint}:{data.idempotency_key.strip()}"[:80] if data.idempotency_key else None
     if (first := _existing(key)) is not None:
         return SubmitResult(first, replayed=True)
+    try:
+        return _submit(data, who, key)
+    except DomainError:
+        # A retry with the same key may have committed while this one was validating (the case then looks
+        # rated, the device too recent): that is the first result to return, not a refusal.
+        if (first := _existing(key)) is not None:
+            return SubmitResult(first, replayed=True)
+        raise
 
+
+def _submit(data: EvaluationInput, who: Submitter, key: str | None) -> SubmitResult:
     errors = ErrorCollector()
     if not isinstance(data.grade, int) or data.grade not in grades.GRADES:
         raise _error("INVALID_GRADE", "评价等级须为1到5", "Grade must be 1 to 5", "grade")
@@ -328,7 +344,7 @@ def submit_evaluation(data: EvaluationInput, who: Submitter) -> SubmitResult:
             evaluation = Evaluation.objects.create(
                 case=targets.case, round=data.round, grade=data.grade, channel=data.channel, item=targets.item,
                 window=targets.window, staff=targets.staff, platform=targets.platform, device=targets.device,
-                questionnaire=questionnaire, answers=answers, comment=comment, real_name_basis=basis,
+                questionnaire=saved_questionnaire(questionnaire), answers=answers, comment=comment, real_name_basis=basis,
                 rater_name=(data.rater_name or "").strip(), rater_phone=phone,
                 receipt_code=secrets.token_hex(5).upper(), idempotency_key=key, entered_by=targets.entered_by,
                 paper_form=targets.paper_form, client_key=digest(who.client_ip, "ip") if who.client_ip else "",
@@ -353,6 +369,6 @@ def _after_insert(evaluation: Evaluation, t: _Targets, policy) -> None:
         invitations.exclude(pk=getattr(t.invitation, "pk", None)).update(state=Invitation.State.WITHDRAWN)
         DevicePrompt.objects.filter(case=t.case, state=DevicePrompt.State.PENDING).update(state=DevicePrompt.State.DONE)
     if evaluation.is_bad:
-        owner = t.case.handling_unit if t.case is not None else connection.tenant
+        owner = t.case.handling_unit if t.case is not None else current_tenant()
         Rectification.objects.create(evaluation=evaluation, case=t.case, owner_unit=owner)
     _flag_streak(evaluation, policy)

@@ -28,10 +28,12 @@ def job_handler(kind: str):
 
 
 def enqueue(kind: str, payload: dict, *, schema_name: str | None = None, dedupe_key: str | None = None,
-            delay: timedelta | None = None) -> Job | None:
+            delay: timedelta | None = None, max_attempts: int | None = None) -> Job | None:
     """Write a job in the caller's transaction. Returns None when the dedupe key already exists."""
     schema = schema_name or connection.schema_name
     values = dict(kind=kind, schema_name=schema, payload=payload, run_after=timezone.now() + (delay or timedelta()))
+    if max_attempts is not None:
+        values["max_attempts"] = max_attempts
     if dedupe_key is None:
         return Job.objects.create(**values)
     job, created = Job.objects.get_or_create(dedupe_key=f"{schema}:{dedupe_key}", defaults=values)

@@ -1,13 +1,26 @@
 """Queue notifications in the caller's transaction; the worker delivers them after commit."""
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from haochaping.jobs.services import enqueue
 
 from .models import Notification
 
 DELIVER_JOB = "notifications.deliver"
+# Retries back off 2, 4, 8 … seconds up to an hour (jobs.services._finish): 16 attempts span about five hours,
+# so an SMTP server or SMS gateway that is down for a while delays messages instead of failing them.
+DELIVER_MAX_ATTEMPTS = 16
+
+
+class DeliveryFailed(Exception):
+    """A definite failure: nothing was sent, so the job may run again (an SMS provider may raise any exception
+    for this)."""
+
+
+class DeliveryInDoubt(Exception):
+    """The message may have gone out (e.g. the connection dropped while waiting for the server's final answer).
+    It is left SENDING and never sent again automatically: at most once."""
 
 
 def queue_notification(*, channel: str, recipient: str, body: str, purpose: str, subject: str = "",
@@ -16,7 +29,16 @@ def queue_notification(*, channel: str, recipient: str, body: str, purpose: str,
     with transaction.atomic():
         if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
             return None
-        notification = Notification.objects.create(channel=channel, recipient=recipient, subject=subject[:200],
-                                                   body=body, purpose=purpose, dedupe_key=dedupe_key)
-        enqueue(DELIVER_JOB, {"notification_id": notification.pk}, dedupe_key=f"notification:{notification.pk}")
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(channel=channel, recipient=recipient,
+                                                           subject=subject[:200], body=body, purpose=purpose,
+                                                           dedupe_key=dedupe_key)
+        except IntegrityError:
+            # A concurrent caller queued the same key first (it waited for that commit on the unique index).
+            if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+                return None
+            raise
+        enqueue(DELIVER_JOB, {"notification_id": notification.pk}, dedupe_key=f"notification:{notification.pk}",
+                max_attempts=DELIVER_MAX_ATTEMPTS)
     return notification

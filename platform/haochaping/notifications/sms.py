@@ -12,7 +12,8 @@ from .models import Notification, SmsRecord
 
 class SmsProvider(Protocol):
     def send(self, notification: Notification) -> str:
-        """Send one message; return the provider's reference. Raise to report a definite failure."""
+        """Send one message; return the provider's reference. Raise to report a definite failure (it is retried);
+        raise services.DeliveryInDoubt when it may have gone out (it is never sent again). docs/notifications.md"""
 
 
 class RecordingSmsProvider:

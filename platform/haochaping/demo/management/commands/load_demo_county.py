@@ -2,13 +2,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django_tenants.utils import schema_context
 
-from haochaping.accounts.models import ApiToken
-from haochaping.accounts.tokens import issue_evaluator_token
-from haochaping.demo.loader import DEMO_PASSWORD, EVALUATOR_TOKEN_NAME, load_demo_county
 from haochaping.core.links import public_url, tenant_url
-from tenants.models import Tenant
+from haochaping.demo.loader import DEMO_PASSWORD, issue_demo_secrets, load_demo_county
 
 
 class Command(BaseCommand):
@@ -16,23 +12,34 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--credentials-file", default=str(settings.ROOT_DIR / ".run" / "demo-credentials.txt"),
-                            help="where the demo logins and the evaluator token are written (kept out of git)")
+                            help="where the demo logins, tokens and channel URLs are written (kept out of git)")
 
     def handle(self, *args, credentials_file, **options):
         result = load_demo_county(self.stdout)
         path = Path(credentials_file)
-        token = result.evaluator_token
-        if token is None and not path.exists():
-            # The secret is only ever shown once: without the file, revoke and issue a fresh one.
-            with schema_context("public"):
-                ApiToken.objects.filter(name=EVALUATOR_TOKEN_NAME).delete()
-                slugs = sorted(Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
-                token = issue_evaluator_token(name=EVALUATOR_TOKEN_NAME, tenant_slugs=slugs).secret
-        if token is not None:
+        # Secrets are shown only once: without the file (or after a fresh load), issue new ones.
+        if result.tenants_created or not path.exists():
+            s = issue_demo_secrets()
+            cg = lambda p: tenant_url("chengguan", p)  # noqa: E731
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(
-                f"县级平台 (county agency admin): {public_url('/admin/')}  county_admin / {DEMO_PASSWORD}\n"
-                f"城关镇 (chengguan admin):      {tenant_url('chengguan', '/admin/')}  chengguan_admin / {DEMO_PASSWORD}\n"
-                f"第三方评估机构只读令牌 (evaluator read-only token): {token}\n", encoding="utf-8")
+            path.write_text(f"""\
+ Logins (password for all: {DEMO_PASSWORD})
+   county agency admin   county_admin       {public_url('/admin/')}
+   城关镇 admin           chengguan_admin    {cg('/admin/')}
+   城关镇 rectification   chengguan_handler  (paper forms, hotline entry)
+   城关镇 window clerk    chengguan_clerk    {cg('/clerk/')}  (请评价 → pushes a case to the W01 device)
+
+ Rating channels in 城关镇 (window H01/W01)
+   window device page    {cg('/device/')}   device token: {s['device_token']}
+   QR rating page        {s['qr_url']}
+   QR poster (login)     {s['poster_url']}
+   一事一评 invitation    {s['invitation_url']}
+   paper forms / hotline {cg('/paper-forms/')}  {cg('/hotline/')}
+   demo cases            CG-DEMO-0001 … CG-DEMO-0004 (QR: case number + last 4 digits 1234, 5678, 2468, 1357)
+
+ API tokens (Authorization: Bearer …)
+   城关镇 business system (cases:write, evaluations:write): {s['system_token']}
+   third-party evaluator, read-only, all tenants:          {s['evaluator_token']}
+""", encoding="utf-8")
             path.chmod(0o600)
         self.stdout.write(self.style.SUCCESS(f"demo county ready: {result.tenants_created} tenants created"))

@@ -1,3 +1,4 @@
+import logging
 import signal
 import time
 
@@ -6,6 +7,8 @@ from django.db import close_old_connections
 
 from haochaping.jobs.services import run_due_jobs
 
+log = logging.getLogger(__name__)
+
 
 class Command(BaseCommand):
     help = "Run durable background jobs until stopped (SIGTERM finishes the current batch first)"
@@ -13,8 +16,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="run what is due, then exit")
         parser.add_argument("--idle-sleep", type=float, default=0.5)
+        parser.add_argument("--error-sleep", type=float, default=5.0,
+                            help="pause after the queue itself could not be read (e.g. the database restarting)")
 
-    def handle(self, *args, once, idle_sleep, **options):
+    def handle(self, *args, once, idle_sleep, error_sleep, **options):
         stopping = False
 
         def stop(*_):
@@ -26,7 +31,14 @@ class Command(BaseCommand):
         self.stdout.write("worker started")
         while not stopping:
             close_old_connections()
-            ran = run_due_jobs()
+            try:
+                ran = run_due_jobs()
+            except Exception:  # noqa: BLE001 - a database outage must not end the worker; jobs wait, none is lost
+                if once:
+                    raise
+                log.exception("could not run due jobs; trying again in %ss", error_sleep)
+                time.sleep(error_sleep)
+                continue
             if once:
                 break
             if not ran:
