@@ -108,14 +108,14 @@ def paper_forms(request):
 
 
 @entry_roles_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["POST"])  # issuing serials changes state: never on a GET
 def paper_forms_pdf(request, org_id: str):
     """Issues `count` new serials for the station and returns their printable PDF (one A4 page per form)."""
     try:
         pk = pk_for(org_id, "ServiceOrg", what_zh="服务机构", what_en="Service organisation", field="orgId")
     except NotFound:
         raise Http404("未找到服务机构 / Service organisation not found") from None
-    raw = request.POST.get("count") or request.GET.get("count") or ""
+    raw = request.POST.get("count") or ""
     count = int(raw) if raw.strip().isdigit() else -1
 
     def issue_and_print():

@@ -214,8 +214,9 @@ class EvaluationMutations:
         return RequestRatingPayload(prompt_id=prompt.pk if prompt else None, errors=errors)
 
     @strawberry.mutation(extensions=public(), description="实名评价：发送短信验证码")
-    def request_phone_code(self, phone: str) -> PhoneCodePayload:
-        result, errors = attempt(lambda: phone_module.request_code(phone))
+    def request_phone_code(self, info: strawberry.Info, phone: str) -> PhoneCodePayload:
+        ip = info.context.request.META.get("REMOTE_ADDR", "")
+        result, errors = attempt(lambda: phone_module.request_code(phone, client_ip=ip))
         return PhoneCodePayload(sent=result is not None, errors=errors)
 
     @strawberry.mutation(extensions=public(), description="实名评价：校验短信验证码，返回30分钟内有效的验证令牌")

@@ -459,6 +459,7 @@ def test_device_queues_offline_and_replays_once(daphne_server, tablet):
 def test_clerk_pushes_a_case_and_sees_only_that_it_was_rated(daphne_server, browser, tablet):
     from django.utils import timezone
 
+    from haochaping.accounts.models import User
     from haochaping.evaluations.models import DevicePrompt, Evaluation, ServiceCase
     from haochaping.items.models import ServiceItem
     from haochaping.organizations.models import Staff, Window
@@ -476,7 +477,12 @@ def test_clerk_pushes_a_case_and_sees_only_that_it_was_rated(daphne_server, brow
             applicant_kind="INDIVIDUAL", applicant_name="李四", applicant_phone="13900139000", status="COMPLETED",
             accepted_at=now - timedelta(hours=2), completed_at=now - timedelta(minutes=5))
 
+    def link_clerk(user_id):
+        # A clerk pushes only to their own window's devices: the signed-in STAFF user works W01 as E001.
+        Staff.objects.filter(employee_no="E001").update(user_id=user_id)
+
     in_alpha(make_case)
+    in_alpha(lambda: link_clerk(User.objects.get(username="staff").pk))
     clerk_context = browser.new_context(viewport={"width": 1000, "height": 800}, locale="zh-CN")
     clerk = clerk_context.new_page()
     device = tablet.new_page()
@@ -524,6 +530,7 @@ def test_clerk_pushes_a_case_and_sees_only_that_it_was_rated(daphne_server, brow
                          "real_name_basis": "APPLICANT"}]
         assert in_alpha(lambda: list(DevicePrompt.objects.filter(case__case_number=number).values_list("state", flat=True))) == ["DONE"]
     finally:
+        in_alpha(lambda: link_clerk(None))
         clerk_context.close()
         device.close()
         delete_device(device_pk)

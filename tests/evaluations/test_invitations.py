@@ -158,7 +158,7 @@ def test_rating_through_the_link_is_real_name_and_single_use(gql, system, used, 
     assert form["form"]["tenantName"] == "甲镇"
     assert form["form"]["channel"] == ("SMS" if used == "SMS" else "WEB")
 
-    first = submit(anonymous, channel=channel, invitationToken=tokens[used], idempotencyKey="inv-1")
+    first = submit(anonymous, channel=channel, invitationToken=tokens[used], idempotencyKey="invitation-key-0001")
     assert first["errors"] == [] and first["evaluation"]["isRealName"] is True
     assert first["evaluation"]["channel"] == channel
     with schema_context("alpha"):
@@ -171,12 +171,12 @@ def test_rating_through_the_link_is_real_name_and_single_use(gql, system, used, 
     assert by_channel[other].state == Invitation.State.WITHDRAWN
 
     # A retry with the same idempotency key returns the first result.
-    replay = submit(anonymous, channel=channel, invitationToken=tokens[used], idempotencyKey="inv-1")
+    replay = submit(anonymous, channel=channel, invitationToken=tokens[used], idempotencyKey="invitation-key-0001")
     assert replay["replayed"] is True and replay["evaluation"]["id"] == first["evaluation"]["id"]
     # The same link again, and the other channel's link: already rated.
     assert codes(submit(anonymous, channel=channel, invitationToken=tokens[used])) == ["ALREADY_RATED"]
     assert codes(submit(anonymous, channel=channel, invitationToken=tokens[used], grade=1,
-                        idempotencyKey="inv-2")) == ["ALREADY_RATED"]
+                        idempotencyKey="invitation-key-0002")) == ["ALREADY_RATED"]
     other_channel = "SMS" if other == "SMS" else "WEB"
     assert codes(submit(anonymous, channel=other_channel, invitationToken=tokens[other])) == ["ALREADY_RATED"]
     with schema_context("alpha"):
@@ -263,3 +263,27 @@ def test_a_case_rated_at_the_window_before_its_completion_push_gets_no_invitatio
         assert ServiceCase.objects.get(case_number="INV-0301").status == ServiceCase.Status.COMPLETED
     assert invitations("INV-0301") == {}
     assert invitation_notifications() == []
+
+
+def test_an_invitation_not_yet_sent_is_cancelled_when_the_case_is_rated_elsewhere(gql, system_token):
+    """Rated at the window before the worker ran: the withdrawn invitation's SMS is never sent."""
+    from haochaping.evaluations.models import Invitation
+    from haochaping.jobs.services import run_due_jobs
+    from haochaping.notifications.models import Notification, SmsRecord
+
+    system = gql("alpha", token=system_token("alpha", ["cases:write", "evaluations:write"]))
+    case = {"caseNumber": "CANCEL-0001", "itemCode": "TEST-001", "applicantKind": "INDIVIDUAL", "applicantName": "赵六",
+            "applicantPhone": "13811112222", "status": "COMPLETED", "acceptedAt": "2026-11-25T09:00:00+08:00",
+            "completedAt": "2026-11-25T10:00:00+08:00"}
+    assert system("""mutation($i: ServiceCaseInput!) { upsertServiceCase(input: $i) { errors { code } } }""",
+                  {"i": case})["data"]["upsertServiceCase"]["errors"] == []
+    rated = system("""mutation($i: SubmitEvaluationInput!) { submitEvaluation(input: $i) { errors { code } } }""",
+                   {"i": {"grade": 5, "channel": "MOBILE_APP", "caseNumber": "CANCEL-0001"}})
+    assert rated["data"]["submitEvaluation"]["errors"] == []
+    run_due_jobs()
+    with schema_context("alpha"):
+        invitation = Invitation.objects.get(case__case_number="CANCEL-0001", channel="SMS")
+        assert invitation.state == Invitation.State.WITHDRAWN
+        notification = Notification.objects.get(dedupe_key__endswith=f":invitation:{invitation.pk}")
+        assert notification.state == Notification.State.CANCELLED
+        assert not SmsRecord.objects.filter(notification=notification).exists()

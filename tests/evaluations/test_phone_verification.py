@@ -215,3 +215,14 @@ def test_only_digests_of_phone_and_code_are_stored(alpha_client):
     assert PHONE not in stored and PHONE[-4:] not in stored and code not in stored
     assert {f.name for f in PhoneVerification._meta.get_fields()} == {
         "id", "phone_digest", "code_digest", "created_at", "expires_at", "attempts", "verified_at"}
+
+
+def test_one_address_cannot_send_codes_to_many_phones(gql):
+    from haochaping.evaluations.phone import CODES_PER_IP_PER_HOUR
+
+    client = gql("alpha")
+    send = "mutation($p: String!) { requestPhoneCode(phone: $p) { sent errors { code } } }"
+    for n in range(CODES_PER_IP_PER_HOUR):
+        assert client(send, {"p": f"1390000{n:04d}"})["data"]["requestPhoneCode"]["sent"] is True
+    refused = client(send, {"p": "13999999999"})["data"]["requestPhoneCode"]
+    assert refused == {"sent": False, "errors": [{"code": "TOO_MANY_ATTEMPTS"}]}

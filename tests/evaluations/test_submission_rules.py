@@ -774,3 +774,48 @@ def test_wrong_codes_use_up_the_verification(anonymous):
     # After five wrong guesses even the right code is refused: no brute force of a six-digit code.
     result = anonymous(VERIFY, {"p": PHONE, "c": code})["data"]["verifyPhoneCode"]
     assert result["verificationToken"] is None and [e["code"] for e in result["errors"]] == ["INVALID_CODE"]
+
+
+def test_a_clerk_pushes_only_to_their_own_windows_device(gql):
+    """requestRating from a STAFF user: their window's device, never another window's by serial."""
+    from haochaping.accounts.models import User
+    from haochaping.evaluations.models import DevicePrompt, ServiceCase
+    from haochaping.organizations.models import ServiceOrg, Staff, Window
+    from haochaping.organizations.services import WindowInput, register_device, save_window
+    from tenants.models import Tenant
+    from django.utils import timezone
+
+    with schema_context("alpha"):
+        Staff.objects.filter(employee_no="E001").update(user=User.objects.get(username="staff"))
+        other = save_window(WindowInput(org_id=ServiceOrg.objects.get(code="H01").pk, code="W77", name="其他窗口"))
+        register_device(window_id=other.pk, serial="OTHER-PAD", name="其他窗口评价器")
+        tenant = Tenant.objects.get(schema_name="alpha")
+        ServiceCase.objects.create(
+            case_number="PUSH-0001", item_id=1, accepting_unit=tenant, handling_unit=tenant, applicant_kind="INDIVIDUAL",
+            applicant_name="某人", status="COMPLETED", accepted_at=timezone.now(), completed_at=timezone.now())
+        ServiceCase.objects.filter(case_number="PUSH-0001").update(item=Window.objects.get(code="W01").items.first())
+    clerk = gql("alpha", "STAFF")
+    push = "mutation($n: String!, $s: String) { requestRating(caseNumber: $n, deviceSerial: $s) { promptId errors { code } } }"
+    refused = clerk(push, {"n": "PUSH-0001", "s": "OTHER-PAD"})["data"]["requestRating"]
+    assert [e["code"] for e in refused["errors"]] == ["NOT_YOUR_DEVICE"] and refused["promptId"] is None
+    own = clerk(push, {"n": "PUSH-0001", "s": None})["data"]["requestRating"]
+    assert own["errors"] == [] and own["promptId"]
+    with schema_context("alpha"):
+        assert list(DevicePrompt.objects.filter(case__case_number="PUSH-0001").values_list("device__serial", flat=True)) == ["DEV001"]
+
+
+def test_anonymous_idempotency_keys_must_be_long(gql, alpha):
+    from haochaping.evaluations.submission import window_qr_token
+    from haochaping.organizations.models import Window
+
+    with schema_context("alpha"):
+        token = window_qr_token(Window.objects.get(code="W01"))
+    body = gql("alpha")("""mutation($i: SubmitEvaluationInput!) { submitEvaluation(input: $i) {
+        evaluation { id } errors { code message messageEn } } }""",
+                        {"i": {"grade": 5, "channel": "QR_CODE", "windowToken": token, "idempotencyKey": "short"}})
+    errors = body["data"]["submitEvaluation"]["errors"]
+    assert [e["code"] for e in errors] == ["INVALID_IDEMPOTENCY_KEY"] and errors[0]["message"] and errors[0]["messageEn"]
+    with schema_context("alpha"):
+        from haochaping.evaluations.models import Evaluation
+
+        assert not Evaluation.objects.filter(idempotency_key__endswith=":short").exists()

@@ -142,7 +142,7 @@ def test_the_token_on_the_page_rates_the_window(db, gql):
                         {"w": token})["data"]["ratingForm"]
     assert form["errors"] == [] and form["form"] == {"channel": "QR_CODE", "windowName": "alpha综合窗口"}
     result = gql("alpha")(SUBMIT, {"input": {"grade": 4, "channel": "QR_CODE", "windowToken": token,
-                                            "idempotencyKey": "page-1"}})["data"]["submitEvaluation"]
+                                            "idempotencyKey": "rating-page-key-0001"}})["data"]["submitEvaluation"]
     assert result["errors"] == [] and result["evaluation"]["channel"] == "QR_CODE"
     assert result["evaluation"]["isRealName"] is False and result["evaluation"]["receiptCode"]
 

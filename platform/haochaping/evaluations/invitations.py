@@ -18,6 +18,10 @@ from .policy import get_policy
 INVITATION_PURPOSE = "invite"
 
 
+def invitation_notification_key(invitation_id: int) -> str:
+    return f"{connection.schema_name}:invitation:{invitation_id}"
+
+
 def invitation_url(invitation: Invitation) -> str:
     return tenant_url(connection.schema_name, f"/e/{make_token(INVITATION_PURPOSE, i=invitation.pk)}/")
 
@@ -44,7 +48,7 @@ def invite_for_completed_case(case: ServiceCase, round: int = 1) -> list[Invitat
                 f"请对本次服务进行评价：{link} 评价自愿，您的个人信息受保护。")
         queue_notification(channel=channel, recipient=address, body=body, purpose="invitation",
                            subject="政务服务“好差评”邀请您评价" if channel == "EMAIL" else "",
-                           dedupe_key=f"{connection.schema_name}:invitation:{invitation.pk}")
+                           dedupe_key=invitation_notification_key(invitation.pk))
         created.append(invitation)
     return created
 

@@ -5,17 +5,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from haochaping.core.channels import EvaluationChannel
 
-
-class Channel(models.TextChoices):
-    WINDOW_DEVICE = "WINDOW_DEVICE", "窗口评价器"
-    QR_CODE = "QR_CODE", "评价二维码"
-    PAPER_FORM = "PAPER_FORM", "书面评价表"
-    WEB = "WEB", "网上评价"
-    MOBILE_APP = "MOBILE_APP", "移动端评价"
-    SELF_SERVICE = "SELF_SERVICE", "自助终端评价"
-    HOTLINE = "HOTLINE", "热线评价"
-    SMS = "SMS", "短信评价"
+Channel = EvaluationChannel
 
 
 class EvaluationPolicy(models.Model):

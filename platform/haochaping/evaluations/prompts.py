@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from haochaping.accounts.models import User
+from haochaping.accounts.models import Role, User
 from haochaping.core.errors import DomainError
 from haochaping.organizations.models import RatingDevice
 
@@ -20,10 +20,14 @@ def request_rating(*, case_number: str, device: RatingDevice | None = None, user
     case = ServiceCase.objects.filter(case_number=(case_number or "").strip()).first()
     if case is None:
         raise DomainError("UNKNOWN_CASE", "未找到该办件", "No such case", "caseNumber")
-    if device is None and user is not None:
-        profile = getattr(user, "staff_profile", None)
+    profile = getattr(user, "staff_profile", None) if user is not None else None
+    if user is not None and user.role == Role.STAFF:
+        # A clerk pushes only to the devices of their own windows.
         window_ids = list(profile.windows.values_list("pk", flat=True)) if profile else []
-        device = RatingDevice.objects.filter(window_id__in=window_ids, is_active=True).first()
+        if device is not None and device.window_id not in window_ids:
+            raise DomainError("NOT_YOUR_DEVICE", "只能推送到本人窗口的评价器", "You can only push to your own window's device",
+                              "deviceSerial")
+        device = device or RatingDevice.objects.filter(window_id__in=window_ids, is_active=True).first()
     if device is None or not device.is_active:
         raise DomainError("NO_DEVICE", "您的窗口没有配对的评价器", "Your window has no paired rating device", "deviceSerial")
     if Evaluation.objects.filter(case=case, round=1).exists():

@@ -17,13 +17,14 @@ from haochaping.core.errors import DomainError, ErrorCollector
 from haochaping.core.privacy import digest
 from haochaping.core.signing import read_token
 from haochaping.integrity.models import SuspicionFlag
+from haochaping.notifications.services import cancel_pending
 from haochaping.items.models import ServiceItem
 from haochaping.organizations.models import RatingDevice, ServicePlatform, Staff, Window
 from haochaping.rectification.models import Rectification
 
 from . import grades
 from .cases import PHONE_RE
-from .invitations import invitation_from_token
+from .invitations import invitation_from_token, invitation_notification_key
 from .models import Channel, DevicePrompt, Evaluation, Invitation, PaperForm, ServiceCase
 from .phone import verified_phone
 from .policy import get_policy
@@ -249,12 +250,16 @@ def _rated_at(data: EvaluationInput, t: _Targets, now: datetime, errors: ErrorCo
     return min(rated, now)
 
 
+def _check_device_interval(device: RatingDevice, policy, rated_at: datetime) -> None:
+    # Against every stored press of the device, not only the latest: offline queues replay older presses.
+    gap = timedelta(seconds=policy.device_min_interval_seconds)
+    if gap and Evaluation.objects.filter(device=device, rated_at__gt=rated_at - gap, rated_at__lt=rated_at + gap).exists():
+        raise _error(*TOO_MANY)
+
+
 def _rate_limits(data: EvaluationInput, t: _Targets, who: Submitter, policy, rated_at: datetime) -> None:
     if t.device is not None:
-        # Against every stored press of the device, not only the latest: offline queues replay older presses.
-        gap = timedelta(seconds=policy.device_min_interval_seconds)
-        if gap and Evaluation.objects.filter(device=t.device, rated_at__gt=rated_at - gap, rated_at__lt=rated_at + gap).exists():
-            raise _error(*TOO_MANY)
+        _check_device_interval(t.device, policy, rated_at)
         if not ratelimit.within_limit("device", str(t.device.pk), policy.device_max_per_hour, 3600):
             raise _error(*TOO_MANY)
     elif who.token is None and who.user is None and who.client_ip:
@@ -290,7 +295,18 @@ def _existing(key: str | None) -> Evaluation | None:
     return Evaluation.objects.filter(idempotency_key=key).first() if key else None
 
 
+IDEMPOTENCY_KEY_LENGTH = (16, 64)
+
+
 def submit_evaluation(data: EvaluationInput, who: Submitter) -> SubmitResult:
+    if data.idempotency_key is not None:
+        low, high = IDEMPOTENCY_KEY_LENGTH
+        # Keys are kept per device, token or user; anonymous raters share one namespace, where a short key
+        # could collide with another rater's (and a replay returns the first rater's receipt).
+        low = low if who.fingerprint == "anonymous" else 1
+        if not low <= len(data.idempotency_key.strip()) <= high:
+            raise _error("INVALID_IDEMPOTENCY_KEY", f"幂等键须为{low}–{high}个字符（建议使用UUID）",
+                         f"The idempotency key must be {low}–{high} characters (use a UUID)", "idempotencyKey")
     key = f"{who.fingerprint}:{data.idempotency_key.strip()}"[:80] if data.idempotency_key else None
     if (first := _existing(key)) is not None:
         return SubmitResult(first, replayed=True)
@@ -341,6 +357,10 @@ def _submit(data: EvaluationInput, who: Submitter, key: str | None) -> SubmitRes
 
     try:
         with transaction.atomic():
+            if targets.device is not None:
+                # Serialise presses per device; the interval is checked again under the lock.
+                RatingDevice.objects.select_for_update().filter(pk=targets.device.pk).first()
+                _check_device_interval(targets.device, policy, rated_at)
             evaluation = Evaluation.objects.create(
                 case=targets.case, round=data.round, grade=data.grade, channel=data.channel, item=targets.item,
                 window=targets.window, staff=targets.staff, platform=targets.platform, device=targets.device,
@@ -366,7 +386,10 @@ def _after_insert(evaluation: Evaluation, t: _Targets, policy) -> None:
         invitations = Invitation.objects.filter(case=t.case, round=evaluation.round, state=Invitation.State.PENDING)
         if t.invitation is not None:
             invitations.filter(pk=t.invitation.pk).update(state=Invitation.State.USED, used_at=evaluation.created_at)
-        invitations.exclude(pk=getattr(t.invitation, "pk", None)).update(state=Invitation.State.WITHDRAWN)
+        withdrawn = list(invitations.exclude(pk=getattr(t.invitation, "pk", None)).values_list("pk", flat=True))
+        Invitation.objects.filter(pk__in=withdrawn).update(state=Invitation.State.WITHDRAWN)
+        # An invitation not yet sent is not sent at all: the rater has already rated.
+        cancel_pending([invitation_notification_key(pk) for pk in withdrawn])
         DevicePrompt.objects.filter(case=t.case, state=DevicePrompt.State.PENDING).update(state=DevicePrompt.State.DONE)
     if evaluation.is_bad:
         owner = t.case.handling_unit if t.case is not None else current_tenant()

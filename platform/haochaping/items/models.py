@@ -5,6 +5,7 @@ they are read-only here and catalog updates reach every adopting tenant at once.
 from django.conf import settings
 from django.db import models
 
+from haochaping.core.channels import CHANNEL_LABELS_EN, EvaluationChannel
 from haochaping.core.models import TimestampedModel
 
 # Where a matter can be handled (办理渠道) and rated (评价渠道).
@@ -15,16 +16,7 @@ HANDLING_CHANNELS = {
     "SELF_SERVICE": ("自助终端办理", "Self-service terminal"),
     "POST": ("邮寄办理", "By post"),
 }
-EVALUATION_CHANNELS = {
-    "WINDOW_DEVICE": ("窗口评价器", "Window rating device"),
-    "QR_CODE": ("评价二维码", "QR code"),
-    "PAPER_FORM": ("书面评价表", "Paper form"),
-    "WEB": ("网上评价", "Web"),
-    "MOBILE_APP": ("移动端评价", "Mobile app"),
-    "SELF_SERVICE": ("自助终端评价", "Self-service terminal"),
-    "HOTLINE": ("热线评价", "Hotline"),
-    "SMS": ("短信评价", "SMS"),
-}
+EVALUATION_CHANNELS = {c.value: (c.label, CHANNEL_LABELS_EN[c.value]) for c in EvaluationChannel}
 
 
 class ServiceItem(TimestampedModel):

@@ -16,6 +16,7 @@ class Notification(models.Model):
         SENDING = "SENDING", "发送中"
         SENT = "SENT", "已发送"
         FAILED = "FAILED", "发送失败"
+        CANCELLED = "CANCELLED", "已取消"
 
     channel = models.CharField("渠道", max_length=8, choices=Channel.choices)
     recipient = models.CharField("收件人", max_length=200)
@@ -23,7 +24,7 @@ class Notification(models.Model):
     body = models.TextField("内容")
     purpose = models.CharField("用途", max_length=40, help_text="invitation, phone_code, …")
     dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
-    state = models.CharField("状态", max_length=8, choices=State.choices, default=State.PENDING)
+    state = models.CharField("状态", max_length=12, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField("发送次数", default=0)
     last_error = models.TextField("最近错误", blank=True)
     provider_reference = models.CharField("服务商回执", max_length=120, blank=True)

@@ -42,3 +42,11 @@ def queue_notification(*, channel: str, recipient: str, body: str, purpose: str,
         enqueue(DELIVER_JOB, {"notification_id": notification.pk}, dedupe_key=f"notification:{notification.pk}",
                 max_attempts=DELIVER_MAX_ATTEMPTS)
     return notification
+
+
+def cancel_pending(dedupe_keys: list[str]) -> int:
+    """Cancel notifications not yet handed to a provider (e.g. an invitation withdrawn by a rating elsewhere)."""
+    if not dedupe_keys:
+        return 0
+    return Notification.objects.filter(dedupe_key__in=dedupe_keys, state=Notification.State.PENDING).update(
+        state=Notification.State.CANCELLED)
