@@ -6,17 +6,19 @@ from .accounts.queries import AccountQueries
 from .catalog.mutations import CatalogMutations
 from .catalog.queries import CatalogQueries
 from .core.build import build_schema
+from .integrity.mutations import IntegrityMutations
+from .integrity.queries import IntegrityQueries
 from .tenancy.mutations import TenancyMutations
 from .tenancy.queries import PlatformTenantQueries
 
 
 @strawberry.type
-class Query(AccountQueries, CatalogQueries, PlatformTenantQueries):
+class Query(AccountQueries, CatalogQueries, PlatformTenantQueries, IntegrityQueries):
     pass
 
 
 @strawberry.type
-class Mutation(TenancyMutations, CatalogMutations, PlatformTokenMutations, RevokeTokenMutations):
+class Mutation(TenancyMutations, CatalogMutations, PlatformTokenMutations, RevokeTokenMutations, IntegrityMutations):
     pass
 
 

@@ -67,12 +67,20 @@ def assert_refused(result: dict, code: str, field: str | None = "__any__") -> No
         assert error["field"] == field, error
 
 
-def refused(client, code: str, field: str | None = "__any__", **values) -> dict:
-    """Submit, expect exactly this typed error, and check that nothing was stored anywhere."""
+FLAGS = ("public", "integrity.SuspicionFlag")
+
+
+def refused(client, code: str, field: str | None = "__any__", *, new_flags: tuple[str, ...] = (), **values) -> dict:
+    """Submit, expect exactly this typed error, and check that nothing was stored anywhere but the
+    suspicion flags named (a refused flood is flagged for the county agency, not silently dropped)."""
     before = snapshot()
     result = submit(client, **values)
     assert_refused(result, code, field)
-    assert snapshot() == before, "a refused submission stored something"
+    after = snapshot()
+    added = [row["kind"] for row in after.pop(FLAGS)[len(before[FLAGS]):]]
+    before.pop(FLAGS)
+    assert after == before, "a refused submission stored something"
+    assert tuple(added) == new_flags
     return result
 
 
@@ -263,7 +271,8 @@ def test_too_many_device_presses_within_the_interval(gql):
 def test_too_many_ratings_from_one_ip_on_the_qr_page(anonymous, qr):
     for n in range(20):  # the default ip_max_per_hour; grades vary so no all-5 streak is flagged
         accepted(anonymous, **qr(grade=3 + n % 2))
-    refused(anonymous, "TOO_MANY_ATTEMPTS", None, **qr(grade=4))
+    refused(anonymous, "TOO_MANY_ATTEMPTS", None, new_flags=("RATE_LIMITED",), **qr(grade=4))
+    refused(anonymous, "TOO_MANY_ATTEMPTS", None, **qr(grade=4))  # flagged once per hour, not per attempt
 
 
 def test_too_many_ratings_from_one_phone_a_day(system):
@@ -271,7 +280,7 @@ def test_too_many_ratings_from_one_phone_a_day(system):
     for n in range(10):  # the default phone_max_per_day
         accepted(system, grade=4, channel="MOBILE_APP", itemId=item, raterPhone=PHONE, idempotencyKey=f"p-{n}")
     refused(system, "TOO_MANY_ATTEMPTS", None, grade=4, channel="MOBILE_APP", itemId=item, raterPhone=PHONE,
-            idempotencyKey="p-10")
+            idempotencyKey="p-10", new_flags=("RATE_LIMITED",))
     # Another phone is not limited by it.
     accepted(system, grade=4, channel="MOBILE_APP", itemId=item, raterPhone="13900139000", idempotencyKey="p-x")
 

@@ -519,7 +519,18 @@ PLATFORM_MUTATIONS = {
                             "name: $name, tenantSlugs: $tenantSlugs, expiresAt: $expiresAt", "apiToken { id } secret",
                             {"name": "第三方评估机构", "tenantSlugs": ["alpha", "beta"], "expiresAt": FUTURE}),
     "revokeApiToken": ("$id: ID!", "id: $id", "apiToken { id }", {"id": None}),  # the id comes from _evaluator_token
+    "reviewSuspicionFlag": ("$id: ID!", "id: $id", "flag { id }", {"id": None}),  # the id comes from _flag
 }
+
+
+def _flag() -> dict:
+    from haochaping.integrity.models import SuspicionFlag
+    from tenants.models import Tenant
+
+    with schema_context("public"):
+        flag = SuspicionFlag.objects.create(tenant=Tenant.objects.get(schema_name="alpha"), kind="RATE_LIMITED",
+                                            window_code="ip:test", detail="测试")
+    return {"id": gid("SuspicionFlag", flag.pk, "public")}
 
 
 def _evaluator_token(revoked: bool = False) -> dict:
@@ -564,12 +575,16 @@ PLATFORM_CASES = [
     bad("revokeApiToken", "unknown id", {"id": gid("ApiToken", 999, "public")}, [(NF, "id")]),
     bad("revokeApiToken", "malformed id", {"id": "xyz"}, [(NF, "id")]),
     bad("revokeApiToken", "tenant's token id", {"id": gid("ApiToken", 1, "alpha")}, [(NF, "id")]),
+    # reviewSuspicionFlag
+    bad("reviewSuspicionFlag", "unknown id", {"id": gid("SuspicionFlag", 999, "public")}, [(NF, "id")]),
+    bad("reviewSuspicionFlag", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("reviewSuspicionFlag", "another type's id", {"id": gid("ApiToken", 1, "public")}, [(NF, "id")]),
 ]
 
 
 @pytest.mark.parametrize("mutation", sorted(PLATFORM_MUTATIONS))
 def test_platform_base_input_is_valid(gql, mutation):
-    overrides = _evaluator_token() if mutation == "revokeApiToken" else {}
+    overrides = {"revokeApiToken": _evaluator_token, "reviewSuspicionFlag": _flag}.get(mutation, dict)()
     connection.set_schema_to_public()
     result, payload = run(gql("public", "county_admin"), PLATFORM_MUTATIONS, mutation, overrides)
     assert result["errors"] == [] and result[payload] is not None

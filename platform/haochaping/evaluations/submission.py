@@ -17,6 +17,7 @@ from haochaping.core.errors import DomainError, ErrorCollector
 from haochaping.core.privacy import digest
 from haochaping.core.signing import read_token
 from haochaping.integrity.models import SuspicionFlag
+from haochaping.integrity.services import raise_flag
 from haochaping.notifications.services import cancel_pending
 from haochaping.items.models import ServiceItem
 from haochaping.organizations.models import RatingDevice, ServicePlatform, Staff, Window
@@ -261,13 +262,16 @@ def _rate_limits(data: EvaluationInput, t: _Targets, who: Submitter, policy, rat
     if t.device is not None:
         _check_device_interval(t.device, policy, rated_at)
         if not ratelimit.within_limit("device", str(t.device.pk), policy.device_max_per_hour, 3600):
-            raise _error(*TOO_MANY)
+            raise _refuse_rate_limited(f"device:{t.device.serial}",
+                                       f"评价器{t.device.serial}每小时评价超过{policy.device_max_per_hour}次")
     elif who.token is None and who.user is None and who.client_ip:
         if not ratelimit.within_limit("ip", digest(who.client_ip, "ip"), policy.ip_max_per_hour, 3600):
-            raise _error(*TOO_MANY)
+            ip_key = digest(who.client_ip, "ip")[:12]
+            raise _refuse_rate_limited(f"ip:{ip_key}", f"同一来源（{ip_key}）每小时评价超过{policy.ip_max_per_hour}次")
     phone = (data.rater_phone or "").strip()
     if phone and not ratelimit.within_limit("phone", digest(phone, "phone"), policy.phone_max_per_day, 86400):
-        raise _error(*TOO_MANY)
+        phone_key = digest(phone, "phone")[:12]
+        raise _refuse_rate_limited(f"phone:{phone_key}", f"同一手机号（{phone_key}）每天评价超过{policy.phone_max_per_day}次")
 
 
 def _flag_streak(evaluation: Evaluation, policy) -> None:
@@ -279,16 +283,31 @@ def _flag_streak(evaluation: Evaluation, policy) -> None:
                   .order_by("-rated_at").values_list("pk", "grade")[: policy.streak_length])
     if len(recent) < policy.streak_length or any(grade != 5 for _, grade in recent):
         return
-    tenant = current_tenant()
-    window_code = f"{evaluation.window.org.code}/{evaluation.window.code}"
-    if SuspicionFlag.objects.filter(tenant=tenant, kind=SuspicionFlag.Kind.FAST_TOP_STREAK, window_code=window_code,
-                                    created_at__gte=timezone.now() - timedelta(seconds=policy.streak_seconds)).exists():
+    raise_flag(SuspicionFlag.Kind.FAST_TOP_STREAK, subject=f"{evaluation.window.org.code}/{evaluation.window.code}",
+               evaluation_ids=[pk for pk, _ in recent], quiet_seconds=policy.streak_seconds,
+               detail=f"{evaluation.window}在{policy.streak_seconds}秒内连续{policy.streak_length}条“非常满意”")
+
+
+DUPLICATE_WINDOW = timedelta(minutes=30)
+DUPLICATE_MIN_LENGTH = 6
+
+
+def _flag_duplicate(evaluation: Evaluation) -> None:
+    """The same comment again within half an hour (copy-paste campaigns): flagged, both ratings kept."""
+    if len(evaluation.comment) < DUPLICATE_MIN_LENGTH:
         return
-    SuspicionFlag.objects.create(
-        tenant=tenant, kind=SuspicionFlag.Kind.FAST_TOP_STREAK, window_code=window_code,
-        evaluation_ids=[pk for pk, _ in recent],
-        detail=f"{evaluation.window}在{policy.streak_seconds}秒内连续{policy.streak_length}条“非常满意”",
-    )
+    twins = list(Evaluation.objects.filter(comment=evaluation.comment, rated_at__gte=evaluation.rated_at - DUPLICATE_WINDOW)
+                 .exclude(pk=evaluation.pk).values_list("pk", flat=True)[:20])
+    if twins:
+        raise_flag(SuspicionFlag.Kind.DUPLICATE_CONTENT, subject=f"comment:{digest(evaluation.comment, 'comment')[:16]}",
+                   evaluation_ids=[evaluation.pk, *twins], quiet_seconds=int(DUPLICATE_WINDOW.total_seconds()),
+                   detail=f"{len(twins) + 1}条评价意见内容相同：“{evaluation.comment[:40]}”")
+
+
+def _refuse_rate_limited(subject: str, detail: str) -> DomainError:
+    # Refused, and flagged once an hour per source: pressure on one device, address or phone is visible.
+    raise_flag(SuspicionFlag.Kind.RATE_LIMITED, subject=subject, detail=detail)
+    return _error(*TOO_MANY)
 
 
 def _existing(key: str | None) -> Evaluation | None:
@@ -395,3 +414,4 @@ def _after_insert(evaluation: Evaluation, t: _Targets, policy) -> None:
         owner = t.case.handling_unit if t.case is not None else current_tenant()
         Rectification.objects.create(evaluation=evaluation, case=t.case, owner_unit=owner)
     _flag_streak(evaluation, policy)
+    _flag_duplicate(evaluation)
