@@ -309,3 +309,11 @@ def test_tenant_admin_index_follows_role(alpha, role, visible):
     assert ("/admin/organizations/window/" in page.content.decode()) is visible
     add = client.get("/admin/organizations/servicePlatform/add/".lower(), HTTP_HOST="alpha.localhost")
     assert add.status_code == (200 if role == "TENANT_ADMIN" else 403)
+
+
+def test_pages_open_in_chinese_whatever_the_browser_asks(alpha):
+    page = Client().get("/", HTTP_HOST="alpha.localhost", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in page.content.decode()
+    english = Client()
+    english.cookies["django_language"] = "en"
+    assert '<html lang="en">' in english.get("/", HTTP_HOST="alpha.localhost").content.decode()
