@@ -8,17 +8,21 @@ from .catalog.queries import CatalogQueries
 from .core.build import build_schema
 from .integrity.mutations import IntegrityMutations
 from .integrity.queries import IntegrityQueries
+from .rectification.mutations import CountyRectificationMutations
 from .tenancy.mutations import TenancyMutations
 from .tenancy.queries import PlatformTenantQueries
+from .workcalendar.mutations import WorkCalendarMutations
+from .workcalendar.queries import WorkCalendarQueries
 
 
 @strawberry.type
-class Query(AccountQueries, CatalogQueries, PlatformTenantQueries, IntegrityQueries):
+class Query(AccountQueries, CatalogQueries, PlatformTenantQueries, IntegrityQueries, WorkCalendarQueries):
     pass
 
 
 @strawberry.type
-class Mutation(TenancyMutations, CatalogMutations, PlatformTokenMutations, RevokeTokenMutations, IntegrityMutations):
+class Mutation(TenancyMutations, CatalogMutations, PlatformTokenMutations, RevokeTokenMutations, IntegrityMutations,
+               CountyRectificationMutations, WorkCalendarMutations):
     pass
 
 

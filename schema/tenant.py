@@ -12,17 +12,20 @@ from .items.mutations import ItemMutations
 from .items.queries import ItemQueries
 from .organizations.mutations import OrganizationMutations
 from .organizations.queries import OrganizationQueries
+from .rectification.mutations import RectificationMutations
+from .rectification.queries import RectificationQueries
 from .tenancy.queries import TenantSelfQueries
 
 
 @strawberry.type
-class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries, CatalogQueries, EvaluationQueries):
+class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries, CatalogQueries, EvaluationQueries,
+            RectificationQueries):
     pass
 
 
 @strawberry.type
 class Mutation(OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations, EvaluationMutations,
-               PaperFormMutations):
+               PaperFormMutations, RectificationMutations):
     pass
 
 

@@ -63,6 +63,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
         # pytest-django only creates the test database when some collected test asks for `db`.
         assert connection.settings_dict["NAME"].startswith("test"), "refusing to seed a non-test database"
         ensure_base_schema()
+        from haochaping.workcalendar.services import ensure_calendar_years
+
+        ensure_calendar_years([2025, 2026])
         ensure_public_tenant(county_name="测试县", county_code="411325", agency_name="测试县政务服务管理局")
         import_catalog("test.json", CATALOG)
         for role in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
@@ -94,6 +97,28 @@ def run_committed(func, *args, **kwargs):
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+def delete_rectifications(queryset) -> int:
+    """Test cleanup of committed rectifications (with their follow-ups, evidence rows, contact reads and
+    events) in the current schema. Events are append-only (a trigger refuses DELETE), so the trigger is
+    disabled for this one transaction only. Returns how many rectifications were removed."""
+    from django.db import transaction
+
+    from haochaping.rectification.models import ContactAccess, Evidence, FollowUp, RectificationEvent
+
+    with transaction.atomic():
+        pks = list(queryset.values_list("pk", flat=True))
+        if not pks:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE rectification_rectificationevent DISABLE TRIGGER rectification_event_append_only")
+        for model in (ContactAccess, Evidence, FollowUp, RectificationEvent):
+            model.objects.filter(rectification_id__in=pks).delete()
+        queryset.model.objects.filter(pk__in=pks).delete()
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE rectification_rectificationevent ENABLE TRIGGER rectification_event_append_only")
+    return len(pks)
 
 
 @pytest.fixture(autouse=True)

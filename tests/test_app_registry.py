@@ -27,6 +27,14 @@ EXPECTED = {
     "jobs.Job": "shared",
     # Suspicious rating patterns are flagged to the county agency, across tenants (no personal data).
     "integrity.SuspicionFlag": "shared",
+    # The working-day calendar (statutory holidays and 调休), one for the whole county.
+    "workcalendar.CalendarDay": "shared",
+    "workcalendar.CalendarYear": "shared",
+    # County supervision (督办): escalations, instructions and internal circulars, no personal data.
+    "supervision.Escalation": "shared",
+    "supervision.SupervisionInstruction": "shared",
+    "supervision.Circular": "shared",
+    "supervision.Circular_tenants": "shared",
     # In every tenant schema only: the unit's own reference data.
     "organizations.ServiceOrg": "tenant",
     "organizations.Window": "tenant",
@@ -49,6 +57,10 @@ EXPECTED = {
     "evaluations.PaperForm": "tenant",
     "evaluations.PhoneVerification": "tenant",
     "rectification.Rectification": "tenant",
+    "rectification.RectificationEvent": "tenant",
+    "rectification.FollowUp": "tenant",
+    "rectification.Evidence": "tenant",
+    "rectification.ContactAccess": "tenant",
     "notifications.Notification": "tenant",
     "notifications.SmsRecord": "tenant",
     # Both: each schema has its own users, tokens, sessions, permissions and admin log.
@@ -66,7 +78,7 @@ EXPECTED = {
 
 # Personal data and raw events never live in the public schema (DESIGN §6); tenancy never in a tenant.
 MUST_BE_TENANT_ONLY = {"organizations", "items", "evaluations", "rectification", "notifications"}
-MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs", "integrity"}
+MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs", "integrity", "supervision"}
 
 EXTENSION_PATTERNS = re.compile(
     r"CreateExtension|CREATE\s+EXTENSION|HStoreExtension|TrigramExtension|BtreeGinExtension|BtreeGistExtension|"

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import entry_views, rating_views, views
+from . import entry_views, rating_views, rectification_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -19,5 +19,11 @@ urlpatterns = [
     path("paper-forms/template.csv", entry_views.paper_batch_template, name="paper_batch_template"),
     path("paper-forms/<path:org_id>.pdf", entry_views.paper_forms_pdf, name="paper_forms_pdf"),
     path("hotline/", entry_views.hotline, name="hotline"),
+    # 差评整改: the ledger, one rectification (timeline, actions), its evidence; the rater's receipt lookup.
+    path("rectifications/", rectification_views.ledger, name="rectifications"),
+    path("rectifications/<int:pk>/", rectification_views.detail, name="rectification"),
+    path("rectifications/<int:pk>/evidence/<int:evidence_id>/", rectification_views.evidence_download,
+         name="rectification_evidence"),
+    path("receipt/", rectification_views.receipt, name="receipt"),
     path("", include("web.urls_common")),
 ]

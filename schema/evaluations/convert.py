@@ -3,10 +3,10 @@ from haochaping.evaluations import grades
 from haochaping.evaluations.models import Evaluation as EvaluationModel
 from haochaping.evaluations.models import Questionnaire as QuestionnaireModel
 from haochaping.evaluations.selectors import RatingContext
-from haochaping.rectification.models import Rectification as RectificationModel
+from haochaping.rectification.selectors import summary_for_evaluation
 from schema.core.nodes import global_id
 
-from .types import Channel, GradeLabel, Question, Questionnaire, RatingForm, SubmittedEvaluation
+from .types import Channel, GradeLabel, rectification_summary, Question, Questionnaire, RatingForm, SubmittedEvaluation
 
 
 def questionnaire_type(questionnaire: QuestionnaireModel) -> Questionnaire:
@@ -26,7 +26,7 @@ def rating_form_type(context: RatingContext) -> RatingForm:
 
 
 def submitted(evaluation: EvaluationModel) -> SubmittedEvaluation:
-    rectification = RectificationModel.objects.filter(evaluation=evaluation).first()
+    rectification = rectification_summary(summary_for_evaluation(evaluation)) if evaluation.is_bad else None
     return SubmittedEvaluation(
         id=global_id("Evaluation", evaluation.pk), grade=evaluation.grade, round=evaluation.round,
         channel=Channel(evaluation.channel), is_bad=evaluation.is_bad, is_real_name=evaluation.is_real_name,

@@ -5,13 +5,12 @@ from strawberry_django.relay import DjangoListConnection
 from haochaping.evaluations import selectors
 from haochaping.evaluations.policy import get_policy
 from haochaping.evaluations.prompts import pending_prompt, prompt_state
-from haochaping.rectification.models import Rectification as RectificationModel
 from schema.core.context import principal
 from schema.core.errors import UserError, attempt
 from schema.core.permissions import allow, HasRole, HasScope, IsDevice, public, Role, staff_member, tenant_reader
 
 from .convert import questionnaire_type, rating_form_type
-from .types import (CaseStatus, DevicePrompt, Evaluation, EvaluationPolicy, RatingForm, Rectification, ServiceCase,
+from .types import (CaseStatus, DevicePrompt, Evaluation, EvaluationPolicy, RatingForm, ServiceCase,
                     StaffResult)
 
 
@@ -56,11 +55,6 @@ class EvaluationQueries:
                                   description="评价（评价人信息脱敏）")
     def evaluations(self, bad_only: bool = False) -> list[Evaluation]:
         return selectors.evaluations(bad_only=bad_only)
-
-    @strawberry_django.connection(DjangoListConnection[Rectification], extensions=tenant_reader(),
-                                  description="差评整改")
-    def rectifications(self) -> list[Rectification]:
-        return RectificationModel.objects.select_related("owner_unit")
 
     @strawberry.field(extensions=staff_member(), description="窗口人员本人的评价结果（不含评价人信息）")
     def my_results(self, info: strawberry.Info, first: int = 50) -> list[StaffResult]:

@@ -8,7 +8,6 @@ from strawberry.scalars import JSON
 
 from haochaping.core.privacy import mask_name, mask_phone
 from haochaping.evaluations import models
-from haochaping.rectification import models as rect_models
 from schema.core.nodes import ScopedNode
 from schema.items.types import ServiceItem
 from schema.organizations.types import ServicePlatform, Window
@@ -19,17 +18,6 @@ CaseStatus = strawberry.enum(models.ServiceCase.Status, name="CaseStatus")
 ApplicantKind = strawberry.enum(models.ServiceCase.ApplicantKind, name="ApplicantKind")
 LabelSet = strawberry.enum(models.EvaluationPolicy.LabelSet, name="LabelSet")
 RealNameBasis = strawberry.enum(models.Evaluation.RealNameBasis, name="RealNameBasis")
-
-
-@strawberry_django.type(rect_models.Rectification, description="差评整改（由差评或投诉开启）")
-class Rectification(ScopedNode):
-    state: str
-    source: str
-    opened_at: datetime
-
-    @strawberry_django.field(select_related=["owner_unit"], description="责任单位（谁办理、谁负责）")
-    def owner_unit(self, root: rect_models.Rectification) -> UnitRef:
-        return unit_ref(root.owner_unit)
 
 
 @strawberry_django.type(models.ServiceCase, description="办件（申请人信息已脱敏）")
@@ -61,6 +49,22 @@ class ServiceCase(ScopedNode):
     @strawberry_django.field(select_related=["handling_unit"], description="办理单位")
     def handling_unit(self, root: models.ServiceCase) -> UnitRef:
         return unit_ref(root.handling_unit)
+
+
+@strawberry.type(description="A rectification as the rating side sees it (it may live in the owner's schema)")
+class RectificationSummary:
+    state: str
+    outcome: str
+    follow_up_due: datetime
+    due: datetime
+    owner_unit: UnitRef
+
+
+def rectification_summary(summary) -> RectificationSummary | None:
+    if summary is None:
+        return None
+    return RectificationSummary(state=summary.state, outcome=summary.outcome, follow_up_due=summary.follow_up_due,
+                                due=summary.due, owner_unit=unit_ref(summary.owner_unit))
 
 
 @strawberry_django.type(models.Evaluation, description="评价（评价人信息已脱敏）")
@@ -98,8 +102,10 @@ class Evaluation(ScopedNode):
         return root.staff.name if root.staff else None
 
     @strawberry.field
-    def rectification(self, root: models.Evaluation) -> Rectification | None:
-        return rect_models.Rectification.objects.filter(evaluation=root).first()
+    def rectification(self, root: models.Evaluation) -> RectificationSummary | None:
+        from haochaping.rectification.selectors import summary_for_evaluation
+
+        return rectification_summary(summary_for_evaluation(root)) if root.is_bad and root.round == 1 else None
 
 
 @strawberry.type(description="What a rater may see right after submitting (no staff-facing data)")
@@ -111,7 +117,7 @@ class SubmittedEvaluation:
     is_bad: bool
     is_real_name: bool
     receipt_code: str = strawberry.field(description="回执码：匿名评价人凭此在门户查看答复")
-    rectification: Rectification | None
+    rectification: RectificationSummary | None
 
 
 @strawberry.type(description="A result a staff member may see about themselves: never the rater")

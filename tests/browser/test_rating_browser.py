@@ -27,7 +27,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from conftest import PASSWORD, run_committed
+from conftest import PASSWORD, delete_rectifications, run_committed
 
 # The test's own connection sits in pytest-django's rolled-back transaction and, while Playwright's sync API runs its
 # event loop in this thread, Django refuses to use it: every read and write goes through run_committed's own thread
@@ -350,7 +350,7 @@ def test_invitation_link_bad_review_says_it_will_be_followed_up(daphne_server, p
         return urlsplit(invitation_url(Invitation.objects.create(case=case, channel="SMS"))).path
 
     def cleanup():
-        Rectification.objects.filter(case__case_number=number).delete()
+        delete_rectifications(Rectification.objects.filter(evaluation__case__case_number=number))
         Evaluation.objects.filter(case__case_number=number).delete()
         ServiceCase.objects.filter(case_number=number).delete()
 

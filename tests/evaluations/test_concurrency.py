@@ -23,7 +23,7 @@ from haochaping.items.models import ServiceItem
 from haochaping.rectification.models import Rectification
 from tenants.models import Tenant
 
-from conftest import run_committed
+from conftest import delete_rectifications, run_committed
 
 THREADS = 8
 SUBMIT = """mutation($input: SubmitEvaluationInput!) { submitEvaluation(input: $input) {
@@ -56,7 +56,7 @@ def committed(db):
     def cleanup():
         with schema_context("alpha"):
             evaluations = Evaluation.objects.filter(case_id__in=data["case_pks"])
-            Rectification.objects.filter(case_id__in=data["case_pks"]).delete()
+            delete_rectifications(Rectification.objects.filter(evaluation__in=evaluations))
             evaluations.delete()
             Invitation.objects.filter(case_id__in=data["case_pks"]).delete()
             DevicePrompt.objects.filter(case_id__in=data["case_pks"]).delete()
@@ -150,7 +150,8 @@ def stored_rows(case_number: str) -> list[tuple]:
 def rectifications(case_number: str) -> int:
     def read():
         with schema_context("alpha"):
-            return Rectification.objects.filter(case__case_number=case_number).count()
+            # Rated and owned in alpha: the rectification lives in alpha's schema, tied to the evaluation.
+            return Rectification.objects.filter(evaluation__case__case_number=case_number).count()
 
     return run_committed(read)
 

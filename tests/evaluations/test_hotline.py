@@ -51,8 +51,12 @@ def test_a_bad_review_by_phone_opens_a_rectification():
                                        user("agency"))
         assert result.evaluation.is_bad
         rectification = Rectification.objects.get()
-        assert result.rectification == rectification and rectification.evaluation == result.evaluation
+        assert rectification.evaluation == result.evaluation
         assert rectification.owner_unit.schema_name == "alpha" and rectification.state == "OPEN"
+        # The result carries the rating side's summary of it.
+        summary = result.rectification
+        assert summary.state == "OPEN" and summary.owner_unit.schema_name == "alpha"
+        assert (summary.follow_up_due, summary.due) == (rectification.follow_up_due, rectification.due)
 
 
 def test_a_case_number_ties_the_rating_to_the_case_but_not_to_a_real_name():
@@ -68,7 +72,8 @@ def test_a_case_number_ties_the_rating_to_the_case_but_not_to_a_real_name():
         assert evaluation.case.case_number == "HL-2026-0001" and evaluation.window == window()
         assert evaluation.item.catalog_item.code == "TEST-001"
         assert not evaluation.is_real_name and evaluation.entered_by == user("tenant_admin")
-        assert Rectification.objects.get().case == evaluation.case
+        rectification = Rectification.objects.get()
+        assert rectification.evaluation == evaluation and rectification.case_number == evaluation.case.case_number
         with pytest.raises(DomainError) as error:
             record_hotline_rating(HotlineCall(grade=5, case_number="HL-2026-0001"), user("handler"))
         assert error.value.codes == ["ALREADY_RATED"]

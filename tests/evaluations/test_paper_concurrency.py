@@ -18,7 +18,7 @@ from haochaping.organizations import services as orgs
 from haochaping.organizations.models import ServiceOrg
 from haochaping.rectification.models import Rectification
 
-from conftest import run_committed
+from conftest import delete_rectifications, run_committed
 
 THREADS = 4
 
@@ -61,7 +61,7 @@ def station(db):
     def cleanup():
         with schema_context("alpha"):
             evaluations = Evaluation.objects.filter(paper_form__org_id=data["org"])
-            Rectification.objects.filter(evaluation__in=evaluations).delete()
+            delete_rectifications(Rectification.objects.filter(evaluation__in=evaluations))
             evaluations.delete()
             PaperForm.objects.filter(org_id=data["org"]).delete()
             org = ServiceOrg.objects.get(pk=data["org"])

@@ -480,9 +480,11 @@ def test_bad_review_opens_one_rectification_owned_by_the_handling_unit(system):
     assert result["evaluation"]["isBad"] is True
     assert result["evaluation"]["rectification"] == {"state": "OPEN", "ownerUnit": {"slug": "alpha"}}
     with schema_context("alpha"):
-        rectifications = list(Rectification.objects.filter(case__case_number="CASE-BAD-1"))
+        rectifications = list(Rectification.objects.filter(case_number="CASE-BAD-1"))
         assert len(rectifications) == 1 and rectifications[0].evaluation.grade == 2
         assert rectifications[0].owner_unit.schema_name == "alpha"
+        assert rectifications[0].rating_unit.schema_name == "alpha"
+        assert rectifications[0].evaluation.case.case_number == "CASE-BAD-1"
 
 
 def test_bad_review_of_another_units_case_is_owned_by_that_unit(system):
@@ -491,9 +493,18 @@ def test_bad_review_of_another_units_case_is_owned_by_that_unit(system):
     result = submit(system, grade=1, channel="MOBILE_APP", caseNumber="CASE-BAD-BETA")
     assert result["evaluation"]["rectification"] == {"state": "OPEN", "ownerUnit": {"slug": "beta"}}
     with schema_context("alpha"):
-        rectification = Rectification.objects.get(case__case_number="CASE-BAD-BETA")
+        evaluation = Evaluation.objects.get(case__case_number="CASE-BAD-BETA")
+        assert evaluation.case.accepting_unit.schema_name == "alpha"
+        # Handed off: nothing of it in the rating unit's own rectification table.
+        assert not Rectification.objects.filter(case_number="CASE-BAD-BETA").exists()
+    with schema_context("beta"):
+        # It lives in the owner's schema, carrying the rater's data and pointing back at the rating.
+        rectification = Rectification.objects.get(case_number="CASE-BAD-BETA")
         assert rectification.owner_unit.schema_name == "beta"
-        assert rectification.case.accepting_unit.schema_name == "alpha"
+        assert rectification.rating_unit.schema_name == "alpha"
+        assert rectification.source_evaluation_id == evaluation.pk and rectification.evaluation_id is None
+        assert rectification.grade == 1 and rectification.state == "OPEN"
+        assert list(rectification.events.values_list("action", flat=True)) == ["HANDED_OFF"]
 
 
 def test_bad_walk_up_rating_without_a_case_is_owned_by_the_host(gql):

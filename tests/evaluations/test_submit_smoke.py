@@ -33,4 +33,5 @@ def test_system_pushes_case_then_bad_online_rating_opens_rectification(gql, syst
     assert [e["code"] for e in other["errors"]] == ["ALREADY_RATED"]
     with schema_context("alpha"):
         assert Evaluation.objects.filter(case__case_number="CG-2026-0001").count() == 1
-        assert Rectification.objects.filter(case__case_number="CG-2026-0001").count() == 1
+        rectifications = Rectification.objects.filter(case_number="CG-2026-0001")
+        assert rectifications.count() == 1 and rectifications.get().evaluation.case.case_number == "CG-2026-0001"

@@ -21,6 +21,7 @@ from haochaping.evaluations.cases import CaseInput, upsert_case
 from haochaping.evaluations.policy import update_policy
 from haochaping.evaluations.prompts import request_rating
 from haochaping.rectification.models import Rectification
+from haochaping.rectification.services import open_for_evaluation
 from haochaping.items.models import ServiceItem
 from haochaping.items.services import adopt_item
 from haochaping.organizations import models as org_models
@@ -144,7 +145,7 @@ def _rated_case(number: str, comment: str, grade: int, staff=None) -> eval_model
         case=case, grade=grade, channel="MOBILE_APP", item=case.item, window=case.window, staff=staff,
         comment=comment, receipt_code=f"R{number[-12:]}", rated_at=timezone.now(), is_bad=grade <= 2)
     if evaluation.is_bad:
-        Rectification.objects.create(evaluation=evaluation, case=case, owner_unit=case.handling_unit)
+        open_for_evaluation(evaluation, case.handling_unit)
     return evaluation
 
 
@@ -207,7 +208,7 @@ LIST_QUERIES = {
                   "prefix", _names(ApiToken, "prefix")),
     "serviceCases": ("{ serviceCases { edges { node { id caseNumber item { id code } handlingUnit { slug } } } } }",
                      "caseNumber", _names(eval_models.ServiceCase, "case_number")),
-    "evaluations": ("{ evaluations { edges { node { id comment caseNumber window { id name } rectification { id } } } } }",
+    "evaluations": ("{ evaluations { edges { node { id comment caseNumber window { id name } rectification { state ownerUnit { slug } } } } } }",
                     "comment", _names(eval_models.Evaluation, "comment")),
     "rectifications": ("{ rectifications { edges { node { id state ownerUnit { slug } } } } }",
                        "id", lambda: sorted(gid("Rectification", connection.schema_name, pk)
@@ -239,6 +240,7 @@ PRINCIPAL_QUERIES = {
     "devicePrompt": "test_device_prompt_is_the_calling_devices_own",
     "ratingRequestState": "test_rating_request_state_of_a_beta_prompt_is_unknown_on_alpha",
     "myResults": "test_my_results_are_the_hosts_staff_members_own",
+    "rectification": "test_rectification_by_beta_id_is_not_found_on_alpha",
 }
 
 
@@ -439,7 +441,8 @@ KEYED_MUTATIONS = {
 
 
 def test_every_tenant_mutation_is_covered():
-    covered = {name.split(".")[0] for name in CROSS_ID_MUTATIONS} | set(NO_ID_MUTATIONS) | set(KEYED_MUTATIONS)
+    covered = ({name.split(".")[0] for name in CROSS_ID_MUTATIONS} | set(NO_ID_MUTATIONS) | set(KEYED_MUTATIONS)
+               | set(RECTIFICATION_MUTATIONS))
     assert root_fields(tenant_schema, "mutation") == covered
     assert all(name in globals() for name in KEYED_MUTATIONS.values() if "::" not in name)
 
@@ -720,6 +723,7 @@ ALPHA_CONTROLS = {
     "devicePrompt": ("{ devicePrompt { __typename } }", "device"),
     "myResults": ("{ myResults { __typename } }", "staff"),
     "ratingRequestState": ("{ ratingRequestState(promptId: 1) }", "staff"),
+    "rectification": ('{ rectification(id: "x") { __typename } }', "viewer"),
 }
 
 
@@ -759,3 +763,132 @@ def test_revoke_token_across_the_public_boundary(gql, direction):
     result = client(query, {"id": own})["data"]["revokeApiToken"]
     assert result["errors"] == [] and result["apiToken"]["revokedAt"]
 
+
+
+# --------------------------------------------------------------------------------------------- rectifications
+
+RECT_PK = 901  # the same explicit primary key in both tenants (sequences are not rolled back)
+RP = f"{ERRORS} rectification {{ id state version }}"
+# mutation → (document with $id, state the case is in, caller, evidence present, extension requested, payload)
+RECTIFICATION_MUTATIONS = {
+    "assignRectificationHandler": (
+        f"mutation($id: ID!, $h: ID!){{ assignRectificationHandler(id:$id, version:0, handlerId:$h) {{ {RP} }} }}",
+        "OPEN", "tenant_admin", False, False, "rectification"),
+    "recordFollowUp": (f"mutation($id: ID!){{ recordFollowUp(id:$id, version:0, method:PHONE, raterSaid:\"等太久\") {{ {RP} }} }}",
+                       "OPEN", "handler", False, False, "rectification"),
+    "fixRectificationNow": (f"mutation($id: ID!){{ fixRectificationNow(id:$id, version:0, feedback:\"已整改\") {{ {RP} }} }}",
+                            "VERIFYING", "handler", True, False, "rectification"),
+    "openRectificationLedger": (
+        f"mutation($id: ID!){{ openRectificationLedger(id:$id, version:0, plan:\"增设导办\") {{ {RP} }} }}",
+        "VERIFYING", "handler", False, False, "rectification"),
+    "addLedgerProgress": (f"mutation($id: ID!){{ addLedgerProgress(id:$id, version:0, note:\"已培训\") {{ {RP} }} }}",
+                          "LEDGER", "handler", False, False, "rectification"),
+    "closeRectificationLedger": (
+        f"mutation($id: ID!){{ closeRectificationLedger(id:$id, version:0, feedback:\"已完成\") {{ {RP} }} }}",
+        "LEDGER", "handler", True, False, "rectification"),
+    "explainRectification": (f"mutation($id: ID!){{ explainRectification(id:$id, version:0, feedback:\"已解释\") {{ {RP} }} }}",
+                             "VERIFYING", "handler", False, False, "rectification"),
+    "requestRejection": (
+        f"mutation($id: ID!){{ requestRejection(id:$id, version:0, kind:REJECTED_MISTAKEN, reason:\"误点\") {{ {RP} }} }}",
+        "VERIFYING", "handler", False, False, "rectification"),
+    "decideRejection": (f"mutation($id: ID!){{ decideRejection(id:$id, version:0, approve:true) {{ {RP} }} }}",
+                        "REJECTION_PENDING", "agency", False, False, "rectification"),
+    "requestExtension": (f"mutation($id: ID!){{ requestExtension(id:$id, version:0, days:5, reason:\"协调\") {{ {RP} }} }}",
+                         "VERIFYING", "handler", False, False, "rectification"),
+    "decideExtension": (f"mutation($id: ID!){{ decideExtension(id:$id, version:0, approve:true) {{ {RP} }} }}",
+                        "VERIFYING", "agency", False, True, "rectification"),
+    "revealRaterContact": (f"mutation($id: ID!){{ revealRaterContact(id:$id) {{ {ERRORS} contact {{ name phone }} }} }}",
+                           "OPEN", "handler", False, False, "contact"),
+    "uploadEvidence": (f"mutation($id: ID!, $file: Upload!){{ uploadEvidence(id:$id, file:$file) {{ {ERRORS} evidence {{ size }} }} }}",
+                       "VERIFYING", "handler", False, False, "evidence"),
+}
+
+
+def _same_pk_rectifications(state: str, evidence: bool, extension: bool) -> None:
+    from django.utils import timezone
+
+    from haochaping.accounts.models import User
+    from haochaping.rectification.models import Evidence
+    from tenants.models import Tenant
+
+    now = timezone.now()
+    for slug in ("alpha", "beta"):
+        with schema_context(slug):
+            unit = Tenant.objects.get(schema_name=slug)
+            r = Rectification.objects.create(
+                pk=RECT_PK, rating_unit=unit, source_evaluation_id=RECT_PK, owner_unit=unit, grade=1, channel="WEB",
+                rater_name=f"{slug}评价人", rater_phone="13812345678", rated_at=now, state=state,
+                rejection_kind="REJECTED_MISTAKEN" if state == "REJECTION_PENDING" else "",
+                extension_requested_days=3 if extension else None, follow_up_due=now, due=now)
+            if evidence:
+                Evidence.objects.create(rectification=r, file=f"tenants/{slug}/x.png", stored_name="x.png",
+                                        original_name="x.png", content_type="image/png", size=8,
+                                        uploaded_by=User.objects.get(username="handler"))
+    connection.set_schema_to_public()
+
+
+def _user_id(slug: str, username: str) -> str:
+    from haochaping.accounts.models import User
+
+    with schema_context(slug):
+        return gid("User", slug, User.objects.get(username=username).pk)
+
+
+def _call(client, mutation: str, query: str, variables: dict) -> dict:
+    if mutation != "uploadEvidence":
+        return client(query, variables)
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
+    response = client.client.post("/graphql/", data={
+        "operations": json.dumps({"query": query, "variables": {**variables, "file": None}}),
+        "map": json.dumps({"0": ["variables.file"]}), "0": SimpleUploadedFile("x.png", png, content_type="image/png")},
+        HTTP_HOST=client.host)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.mark.parametrize("mutation", sorted(RECTIFICATION_MUTATIONS))
+def test_rectification_mutations_with_beta_ids_find_nothing(gql, mutation):
+    query, state, role, evidence, extension, payload = RECTIFICATION_MUTATIONS[mutation]
+    _same_pk_rectifications(state, evidence, extension)
+    client = gql("alpha", role)
+    extra = {"h": _user_id("alpha", "handler")} if "$h" in query else {}
+    before = snapshot_all()
+    _assert_not_found(_call(client, mutation, query, {"id": gid("Rectification", "beta", RECT_PK), **extra}),
+                      mutation, payload, "id")
+    assert snapshot_all() == before, "a refused mutation changed a row"
+    if "$h" in query:  # a beta user as the handler is not found either
+        _assert_not_found(client(query, {"id": gid("Rectification", "alpha", RECT_PK), "h": _user_id("beta", "handler")}),
+                          mutation, payload, "handlerId")
+        assert snapshot_all() == before
+    # Positive control: alpha's own id works and leaves beta alone.
+    result = _call(client, mutation, query, {"id": gid("Rectification", "alpha", RECT_PK), **extra})["data"][mutation]
+    assert result["errors"] == [] and result[payload], result
+    assert_only_schema(result, "alpha")
+    after = snapshot_all()
+    assert after["alpha"] != before["alpha"]
+    assert after["beta"] == before["beta"]
+    if mutation == "revealRaterContact":
+        assert result["contact"]["name"] == "alpha评价人"
+    if mutation == "uploadEvidence":
+        from haochaping.rectification.models import Evidence
+
+        with schema_context("alpha"):
+            for stored in Evidence.objects.all():
+                stored.file.delete(save=False)
+
+
+def test_rectification_by_beta_id_is_not_found_on_alpha(gql):
+    _same_pk_rectifications("OPEN", False, False)
+    query = "query($id: ID!){ rectification(id:$id) { id raterName ownerUnit { slug } } }"
+    alpha = gql("alpha", "viewer")
+    assert alpha(query, {"id": gid("Rectification", "beta", RECT_PK)})["data"]["rectification"] is None
+    assert alpha(query, {"id": gid("Window", "alpha", RECT_PK)})["data"]["rectification"] is None
+    own = alpha(query, {"id": gid("Rectification", "alpha", RECT_PK)})["data"]["rectification"]
+    assert own["id"] == gid("Rectification", "alpha", RECT_PK) and own["ownerUnit"] == {"slug": "alpha"}
+    assert_only_schema(own, "alpha")
+    beta = gql("beta", "viewer")(query, {"id": gid("Rectification", "beta", RECT_PK)})["data"]["rectification"]
+    assert beta["ownerUnit"] == {"slug": "beta"}  # positive control

@@ -6,6 +6,7 @@ few values of it, so the error can only come from the override."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 
@@ -25,7 +26,7 @@ from schema.platform import schema as platform_schema
 from schema.tenant import schema as tenant_schema
 
 TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications")
-PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs")
+PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs", "workcalendar")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PAST = "2020-01-01T00:00:00+08:00"
 FUTURE = "2099-01-01T00:00:00+08:00"
@@ -141,12 +142,41 @@ TENANT_MUTATIONS = {
                                {"input": {"labelSet": "QUALITY", "supplementaryDays": 20, "ipMaxPerHour": 50}}),
     "issuePaperForms": ("$orgId: ID!, $count: Int!", "orgId: $orgId, count: $count", "serials",
                         {"orgId": gid("ServiceOrg"), "count": 2}),
+    # 差评整改: each takes the id and the version the caller saw; the case comes from BASE_SETUP (_rect).
+    "assignRectificationHandler": ("$id: ID!, $version: Int!, $handlerId: ID!", "id: $id, version: $version, handlerId: $handlerId",
+                                   "rectification { id }", {"id": None, "version": 0, "handlerId": None}),
+    "recordFollowUp": ("$id: ID!, $version: Int!, $method: FollowUpMethod!, $raterSaid: String!, $contactedAt: DateTime",
+                       "id: $id, version: $version, method: $method, raterSaid: $raterSaid, contactedAt: $contactedAt",
+                       "rectification { id }", {"id": None, "version": 0, "method": "PHONE", "raterSaid": "等候时间过长",
+                                                "contactedAt": None}),
+    "fixRectificationNow": ("$id: ID!, $version: Int!, $feedback: String!", "id: $id, version: $version, feedback: $feedback",
+                            "rectification { id }", {"id": None, "version": 0, "feedback": "已整改"}),
+    "openRectificationLedger": ("$id: ID!, $version: Int!, $plan: String!", "id: $id, version: $version, plan: $plan",
+                                "rectification { id }", {"id": None, "version": 0, "plan": "两周内增设导办岗"}),
+    "addLedgerProgress": ("$id: ID!, $version: Int!, $note: String!", "id: $id, version: $version, note: $note",
+                          "rectification { id }", {"id": None, "version": 0, "note": "已完成培训"}),
+    "closeRectificationLedger": ("$id: ID!, $version: Int!, $feedback: String!", "id: $id, version: $version, feedback: $feedback",
+                                 "rectification { id }", {"id": None, "version": 0, "feedback": "导办岗已设立"}),
+    "explainRectification": ("$id: ID!, $version: Int!, $feedback: String!", "id: $id, version: $version, feedback: $feedback",
+                             "rectification { id }", {"id": None, "version": 0, "feedback": "依法须本人到场，已解释"}),
+    "requestRejection": ("$id: ID!, $version: Int!, $kind: RejectionKind!, $reason: String!",
+                         "id: $id, version: $version, kind: $kind, reason: $reason", "rectification { id }",
+                         {"id": None, "version": 0, "kind": "REJECTED_MISTAKEN", "reason": "评价人确认误点"}),
+    "decideRejection": ("$id: ID!, $version: Int!, $approve: Boolean!", "id: $id, version: $version, approve: $approve",
+                        "rectification { id }", {"id": None, "version": 0, "approve": True}),
+    "requestExtension": ("$id: ID!, $version: Int!, $days: Int!, $reason: String!",
+                         "id: $id, version: $version, days: $days, reason: $reason", "rectification { id }",
+                         {"id": None, "version": 0, "days": 5, "reason": "需协调上级部门"}),
+    "decideExtension": ("$id: ID!, $version: Int!, $approve: Boolean!", "id: $id, version: $version, approve: $approve",
+                        "rectification { id }", {"id": None, "version": 0, "approve": True}),
+    "revealRaterContact": ("$id: ID!", "id: $id", "contact { phone }", {"id": None}),
 }
 # Multipart uploads: bad files of importPaperForms are in tests/evaluations/test_paper_forms.py (as importCatalog's
 # are below).
-TENANT_UPLOADS = {"importPaperForms"}
+# uploadEvidence's bad files (wrong type, CSRF) are in tests/rectification/test_graphql.py.
+TENANT_UPLOADS = {"importPaperForms", "uploadEvidence"}
 # Who calls each mutation on alpha, when not the tenant admin.
-TENANT_CALLERS = {"upsertServiceCase": ("cases:write",)}
+TENANT_CALLERS = {"upsertServiceCase": ("cases:write",), "decideRejection": "agency", "decideExtension": "agency"}
 
 
 def _case(number: str, *, completed: bool = True, late: bool = False, rated: bool = False) -> None:
@@ -184,11 +214,66 @@ def _five_codes() -> None:
         _phone_code()
 
 
+_EVALUATION_IDS = itertools.count(900000)
+
+
+def _rect(state: str = "VERIFYING", *, evidence: bool = False, extension: bool = False, **changes) -> dict:
+    """A rectification on alpha in `state` (directly in the database); returns its id (and a handler's id)."""
+    from haochaping.accounts.models import User
+    from haochaping.rectification.models import Evidence, Rectification
+    from tenants.models import Tenant
+
+    now = timezone.now()
+    with schema_context("alpha"):
+        alpha = Tenant.objects.get(schema_name="alpha")
+        r = Rectification.objects.create(
+            rating_unit=alpha, source_evaluation_id=next(_EVALUATION_IDS), owner_unit=alpha, grade=1, channel="MOBILE_APP",
+            rater_name="张三", rater_phone="13812345678", rated_at=now, state=state,
+            rejection_kind="REJECTED_MISTAKEN" if state == "REJECTION_PENDING" else "",
+            extension_requested_days=3 if extension else None, follow_up_due=now + timezone.timedelta(days=1),
+            due=now + timezone.timedelta(days=20), **changes)
+        handler = User.objects.get(username="handler")
+        if evidence:
+            Evidence.objects.create(rectification=r, file="tenants/alpha/rectification/x.png", stored_name="x.png",
+                                    original_name="照片.png", content_type="image/png", size=10, uploaded_by=handler)
+    return {"id": gid("Rectification", r.pk), "handlerId": gid("User", handler.pk)}
+
+
+def _latest(*, evidence: bool | None = None, **changes) -> None:
+    """Change the base input's rectification (the latest on alpha): its state, its evidence."""
+    from haochaping.rectification.models import Evidence, Rectification
+
+    with schema_context("alpha"):
+        r = Rectification.objects.latest("pk")
+        Rectification.objects.filter(pk=r.pk).update(**changes)
+        if evidence is False:
+            Evidence.objects.filter(rectification=r).delete()
+
+
+def _handler_role(role: str) -> None:
+    from haochaping.accounts.models import User
+
+    with schema_context("alpha"):
+        User.objects.filter(username="handler").update(role=role)
+
+
 # Rows a mutation's base input needs (also run before each of its bad cases); may return variables.
 BASE_SETUP = {
     "recordOverdueReason": lambda: _case("LATE-0001", late=True),
     "requestRating": lambda: _case("DONE-0001"),
     "verifyPhoneCode": _phone_code,
+    "assignRectificationHandler": lambda: _rect("OPEN"),
+    "recordFollowUp": lambda: _rect("OPEN"),
+    "fixRectificationNow": lambda: _rect(evidence=True),
+    "openRectificationLedger": _rect,
+    "addLedgerProgress": lambda: _rect("LEDGER"),
+    "closeRectificationLedger": lambda: _rect("LEDGER", evidence=True),
+    "explainRectification": _rect,
+    "requestRejection": _rect,
+    "decideRejection": lambda: _rect("REJECTION_PENDING"),
+    "requestExtension": _rect,
+    "decideExtension": lambda: _rect(extension=True),
+    "revealRaterContact": _rect,
 }
 
 
@@ -436,7 +521,63 @@ TENANT_CASES = [
     bad("issuePaperForms", "too many forms", {"count": 201}, [("INVALID_COUNT", "count")]),
     bad("issuePaperForms", "malformed org id", {"orgId": "xyz"}, [(NF, "orgId")]),
     bad("issuePaperForms", "unknown org", {"orgId": gid("ServiceOrg", 999)}, [(NF, "orgId")]),
+    # assignRectificationHandler
+    bad("assignRectificationHandler", "rated staff as handler", {}, [("INVALID_HANDLER", "handlerId")],
+        setup=lambda: _handler_role("STAFF")),
+    bad("assignRectificationHandler", "malformed handler id", {"handlerId": "xyz"}, [(NF, "handlerId")]),
+    bad("assignRectificationHandler", "beta's handler", {"handlerId": gid("User", 1, "beta")}, [(NF, "handlerId")]),
+    bad("assignRectificationHandler", "stale version", {"version": 7}, [("CONFLICT", "version")]),
+    bad("assignRectificationHandler", "unknown id", {"id": gid("Rectification", 999999)}, [(NF, "id")]),
+    # recordFollowUp
+    bad("recordFollowUp", "empty rater said", {"raterSaid": "  "}, [("REQUIRED", "raterSaid")]),
+    bad("recordFollowUp", "rater said too long", {"raterSaid": "长" * 2001}, [("TOO_LONG", "raterSaid")]),
+    bad("recordFollowUp", "contacted in the future", {"contactedAt": FUTURE}, [("INVALID_TIME", "contactedAt")]),
+    bad("recordFollowUp", "closed case", {}, [("TRANSITION_NOT_ALLOWED", None)], setup=lambda: _latest(state="CLOSED")),
+    bad("recordFollowUp", "stale version", {"version": 1}, [("CONFLICT", "version")]),
+    bad("recordFollowUp", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("recordFollowUp", "id of another type", {"id": gid("Window")}, [(NF, "id")]),
+    # fixRectificationNow
+    bad("fixRectificationNow", "empty feedback", {"feedback": ""}, [("REQUIRED", "feedback")]),
+    bad("fixRectificationNow", "feedback too long", {"feedback": "复" * 1001}, [("TOO_LONG", "feedback")]),
+    bad("fixRectificationNow", "no evidence", {}, [("EVIDENCE_REQUIRED", "evidence")], setup=lambda: _latest(evidence=False)),
+    bad("fixRectificationNow", "still open", {}, [("TRANSITION_NOT_ALLOWED", None)],
+        setup=lambda: _latest(state="OPEN")),
+    # openRectificationLedger
+    bad("openRectificationLedger", "empty plan", {"plan": " "}, [("REQUIRED", "plan")]),
+    bad("openRectificationLedger", "not verified yet", {}, [("TRANSITION_NOT_ALLOWED", None)], setup=lambda: _latest(state="OPEN")),
+    bad("openRectificationLedger", "stale version", {"version": 3}, [("CONFLICT", "version")]),
+    # addLedgerProgress
+    bad("addLedgerProgress", "empty note", {"note": ""}, [("REQUIRED", "note")]),
+    bad("addLedgerProgress", "no ledger", {}, [("TRANSITION_NOT_ALLOWED", None)], setup=lambda: _latest(state="VERIFYING")),
+    bad("addLedgerProgress", "unknown id", {"id": gid("Rectification", 999999)}, [(NF, "id")]),
+    # closeRectificationLedger
+    bad("closeRectificationLedger", "empty feedback", {"feedback": " "}, [("REQUIRED", "feedback")]),
+    bad("closeRectificationLedger", "no evidence", {}, [("EVIDENCE_REQUIRED", "evidence")], setup=lambda: _latest(evidence=False)),
+    # explainRectification
+    bad("explainRectification", "empty feedback", {"feedback": ""}, [("REQUIRED", "feedback")]),
+    bad("explainRectification", "already closed", {}, [("TRANSITION_NOT_ALLOWED", None)], setup=lambda: _latest(state="CLOSED")),
+    # requestRejection
+    bad("requestRejection", "empty reason", {"reason": " "}, [("REQUIRED", "reason")]),
+    bad("requestRejection", "not verified yet", {}, [("TRANSITION_NOT_ALLOWED", None)], setup=lambda: _latest(state="OPEN")),
+    bad("requestRejection", "stale version", {"version": 2}, [("CONFLICT", "version")]),
+    # decideRejection (alpha's own agency)
+    bad("decideRejection", "nothing pending", {}, [("TRANSITION_NOT_ALLOWED", None)], setup=lambda: _latest(state="VERIFYING")),
+    bad("decideRejection", "stale version", {"version": 5}, [("CONFLICT", "version")]),
+    bad("decideRejection", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    # requestExtension
+    bad("requestExtension", "zero days", {"days": 0}, [("INVALID_DAYS", "days")]),
+    bad("requestExtension", "too many days", {"days": 31}, [("INVALID_DAYS", "days")]),
+    bad("requestExtension", "empty reason", {"reason": ""}, [("REQUIRED", "reason")]),
+    bad("requestExtension", "several at once", {"days": -1, "reason": " "}, [("INVALID_DAYS", "days"), ("REQUIRED", "reason")]),
+    # decideExtension
+    bad("decideExtension", "nothing requested", {}, [("NO_EXTENSION_REQUESTED", None)], setup=lambda: _latest(extension_requested_days=None)),
+    bad("decideExtension", "stale version", {"version": 9}, [("CONFLICT", "version")]),
+    # revealRaterContact
+    bad("revealRaterContact", "unknown id", {"id": gid("Rectification", 999999)}, [(NF, "id")]),
+    bad("revealRaterContact", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("revealRaterContact", "beta's id", {"id": gid("Rectification", 1, "beta")}, [(NF, "id")]),
 ]
+
 
 
 def _old_case(number: str) -> None:
@@ -473,6 +614,8 @@ def tenant_caller(gql, system_token, mutation: str):
     scopes = TENANT_CALLERS.get(mutation)
     if scopes is None:
         return gql("alpha", "tenant_admin")
+    if isinstance(scopes, str):  # a role
+        return gql("alpha", scopes)
     client = gql("alpha", token=system_token("alpha", scopes))
     client("{ me { tokenName } }")  # first use marks the token used: not a change made by the mutation
     return client
@@ -520,7 +663,28 @@ PLATFORM_MUTATIONS = {
                             {"name": "第三方评估机构", "tenantSlugs": ["alpha", "beta"], "expiresAt": FUTURE}),
     "revokeApiToken": ("$id: ID!", "id: $id", "apiToken { id }", {"id": None}),  # the id comes from _evaluator_token
     "reviewSuspicionFlag": ("$id: ID!", "id: $id", "flag { id }", {"id": None}),  # the id comes from _flag
+    # The county decides a department's rejection; the case comes from _department_rejection.
+    "decideRejection": ("$tenant: String!, $id: ID!, $version: Int!, $approve: Boolean!",
+                        "tenant: $tenant, id: $id, version: $version, approve: $approve", "rectification { id }",
+                        {"tenant": "alpha", "id": gid("Rectification", 1), "version": 0, "approve": True}),
+    "setCalendarDay": ("$date: Date!, $isWorkday: Boolean!, $name: String!", "date: $date, isWorkday: $isWorkday, name: $name",
+                       "day { date }", {"date": "2031-01-02", "isWorkday": False, "name": "元旦调休"}),
 }
+
+
+def _department_rejection() -> dict:
+    """A county department (its management agency is the county) with a rejection awaiting approval."""
+    from haochaping.rectification.models import Rectification
+    from tenants.services import TenantSpec, create_tenant
+
+    code17 = "11411325MB0000025"
+    tenant = create_tenant(TenantSpec("renshe", "县人社局", "DEPARTMENT", code17 + uscc_check_char(code17)))
+    now = timezone.now()
+    with schema_context("renshe"):
+        r = Rectification.objects.create(
+            rating_unit=tenant, source_evaluation_id=1, owner_unit=tenant, grade=1, channel="WEB", rated_at=now,
+            state="REJECTION_PENDING", rejection_kind="REJECTED_MALICIOUS", follow_up_due=now, due=now)
+    return {"tenant": "renshe", "id": gid("Rectification", r.pk, "renshe"), "version": 0}
 
 
 def _flag() -> dict:
@@ -579,12 +743,24 @@ PLATFORM_CASES = [
     bad("reviewSuspicionFlag", "unknown id", {"id": gid("SuspicionFlag", 999, "public")}, [(NF, "id")]),
     bad("reviewSuspicionFlag", "malformed id", {"id": "xyz"}, [(NF, "id")]),
     bad("reviewSuspicionFlag", "another type's id", {"id": gid("ApiToken", 1, "public")}, [(NF, "id")]),
+    # decideRejection (county)
+    bad("decideRejection", "unknown tenant", {"tenant": "nosuch"}, [(NF, "tenant")]),
+    bad("decideRejection", "public is not a tenant", {"tenant": "public"}, [(NF, "tenant")]),
+    bad("decideRejection", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("decideRejection", "id from another tenant", {"id": gid("Rectification", 1, "beta")}, [(NF, "id")]),
+    bad("decideRejection", "stale version", {"version": 4}, [("CONFLICT", "version")], setup=_department_rejection),
+    bad("decideRejection", "a township decides its own", {}, [("TRANSITION_NOT_ALLOWED", None)],
+        setup=lambda: {**_rect("REJECTION_PENDING"), "tenant": "alpha"}),
+    # setCalendarDay
+    bad("setCalendarDay", "name too long", {"name": "节" * 51}, [("TOO_LONG", "name")]),
+    bad("setCalendarDay", "date out of range", {"date": "1999-10-01"}, [("INVALID_DATE", "date")]),
 ]
 
 
 @pytest.mark.parametrize("mutation", sorted(PLATFORM_MUTATIONS))
 def test_platform_base_input_is_valid(gql, mutation):
-    overrides = {"revokeApiToken": _evaluator_token, "reviewSuspicionFlag": _flag}.get(mutation, dict)()
+    overrides = {"revokeApiToken": _evaluator_token, "reviewSuspicionFlag": _flag,
+                 "decideRejection": _department_rejection}.get(mutation, dict)()
     connection.set_schema_to_public()
     result, payload = run(gql("public", "county_admin"), PLATFORM_MUTATIONS, mutation, overrides)
     assert result["errors"] == [] and result[payload] is not None

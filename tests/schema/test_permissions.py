@@ -43,6 +43,9 @@ PUBLIC_ALLOWLIST = {
     ("platform", "query", "me"),
     ("platform", "query", "catalogItems"),
     ("platform", "query", "tenants"),
+    # The working-day calendar (holidays and 调休) is public information; only the county admin edits it.
+    ("platform", "query", "calendarDays"),
+    ("platform", "query", "calendarYears"),
 }
 
 
@@ -138,7 +141,8 @@ TENANT_OPERATIONS = {
     # Ratings carry rater data: signed-in readers only (no read token); staff see only their own results.
     "evaluations": ("{ evaluations { totalCount } }", READERS - {"token:read"}),
     "serviceCases": ("{ serviceCases { totalCount } }", READERS),
-    "rectifications": ("{ rectifications { totalCount } }", READERS),
+    # Rectifications carry (masked) rater data: signed-in readers only, like evaluations.
+    "rectifications": ("{ rectifications { totalCount } }", READERS - {"token:read"}),
     "myResults": ("{ myResults { grade } }", {"staff"}),
     "evaluationPolicy": ("{ evaluationPolicy { labelSet } }", ANYONE),
     "updateEvaluationPolicy": (

@@ -9,6 +9,8 @@ SHARED_APPS = [
     "haochaping.jobs",
     "haochaping.demo",
     "haochaping.integrity",
+    "haochaping.workcalendar",
+    "haochaping.supervision",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from haochaping.accounts.models import User
-from haochaping.rectification.models import Rectification
+from haochaping.rectification.selectors import RectificationSummary, summary_for_evaluation
 
 from .models import Channel, Evaluation
 from .paper import parse_grade
@@ -35,8 +35,8 @@ class HotlineResult:
         return self.evaluation.entered_by_id is not None
 
     @property
-    def rectification(self) -> Rectification | None:
-        return Rectification.objects.filter(evaluation=self.evaluation).first()
+    def rectification(self) -> RectificationSummary | None:
+        return summary_for_evaluation(self.evaluation)
 
 
 def record_hotline_rating(call: HotlineCall, agent: User | None) -> HotlineResult:

@@ -131,6 +131,8 @@ class Evaluation(models.Model):
     client_key = models.CharField("来源指纹", max_length=64, blank=True, help_text="IP 的散列，不存原始地址")
     is_bad = models.BooleanField("差评", default=False)
     is_supplementary = models.BooleanField("补充评价", default=False)
+    # A review rejected as mistaken or malicious (with the agency's approval) is left out of every score.
+    excluded_from_scores = models.BooleanField("不计入统计", default=False)
     # When the rater pressed: a device replaying its offline queue reports the original time.
     rated_at = models.DateTimeField("评价时间")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -25,7 +25,7 @@ from haochaping.accounts.models import User
 from haochaping.core.errors import DomainError, FieldError, NotFound
 from haochaping.core.links import tenant_url
 from haochaping.organizations.models import ServiceOrg, Window
-from haochaping.rectification.models import Rectification
+from haochaping.rectification.selectors import RectificationSummary, summary_for_evaluation
 
 from . import grades
 from .models import Channel, Evaluation, PaperForm
@@ -351,8 +351,8 @@ class EntryResult:
         return DUPLICATE if self.replayed else STORED
 
     @property
-    def rectification(self) -> Rectification | None:
-        return Rectification.objects.filter(evaluation=self.evaluation).first()
+    def rectification(self) -> RectificationSummary | None:
+        return summary_for_evaluation(self.evaluation)
 
 
 def entry_key(serial: str, grade: int, window: str, case_number: str, comment: str, answers: dict) -> str:

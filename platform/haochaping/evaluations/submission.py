@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from tenants.resolution import current_tenant
 from haochaping.accounts.models import ApiToken, Role, User
@@ -21,7 +22,7 @@ from haochaping.integrity.services import raise_flag
 from haochaping.notifications.services import cancel_pending
 from haochaping.items.models import ServiceItem
 from haochaping.organizations.models import RatingDevice, ServicePlatform, Staff, Window
-from haochaping.rectification.models import Rectification
+from haochaping.rectification.services import open_for_evaluation, reopen_on_dispute
 
 from . import grades
 from .cases import PHONE_RE
@@ -232,7 +233,8 @@ def _check_case_rules(data: EvaluationInput, t: _Targets, policy, now, errors: E
         errors.add("ALREADY_RATED", "caseNumber", "该办件已评价，感谢您的参与", "This case has already been rated")
         return False
     if data.round == 2:
-        if not Rectification.objects.filter(case=t.case, evaluation__round=1).exists():
+        # A bad first review always opens a rectification; only then is there a fix to confirm or dispute.
+        if not Evaluation.objects.filter(case=t.case, round=1, is_bad=True).exists():
             errors.add("FOLLOW_UP_NOT_ALLOWED", "round", "只有差评整改后才能追评", "A follow-up rating is only possible after a rectification")
         return False
     started = t.case.completed_at or t.case.accepted_at
@@ -410,8 +412,13 @@ def _after_insert(evaluation: Evaluation, t: _Targets, policy) -> None:
         # An invitation not yet sent is not sent at all: the rater has already rated.
         cancel_pending([invitation_notification_key(pk) for pk in withdrawn])
         DevicePrompt.objects.filter(case=t.case, state=DevicePrompt.State.PENDING).update(state=DevicePrompt.State.DONE)
-    if evaluation.is_bad:
-        owner = t.case.handling_unit if t.case is not None else current_tenant()
-        Rectification.objects.create(evaluation=evaluation, case=t.case, owner_unit=owner)
+    owner = t.case.handling_unit if t.case is not None else current_tenant()
+    if evaluation.round == 2:
+        # 追评: confirms or disputes the fix of the first round's rectification, in the owner's schema.
+        rating_unit = current_tenant()
+        with schema_context(owner.schema_name):
+            reopen_on_dispute(t.case.case_number, rating_unit, evaluation)
+    elif evaluation.is_bad:
+        open_for_evaluation(evaluation, owner)
     _flag_streak(evaluation, policy)
     _flag_duplicate(evaluation)

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from haochaping.jobs.scheduler import enqueue_periodic
 from haochaping.jobs.services import run_due_jobs
 
 log = logging.getLogger(__name__)
@@ -18,9 +19,13 @@ class Command(BaseCommand):
         parser.add_argument("--idle-sleep", type=float, default=0.5)
         parser.add_argument("--error-sleep", type=float, default=5.0,
                             help="pause after the queue itself could not be read (e.g. the database restarting)")
+        parser.add_argument("--scan-interval", type=float, default=300.0,
+                            help="seconds between periodic scans (one rectification.scan job per active tenant, "
+                                 "deduped per tenant and time bucket across workers); 0 turns the scheduler off")
 
-    def handle(self, *args, once, idle_sleep, error_sleep, **options):
+    def handle(self, *args, once, idle_sleep, error_sleep, scan_interval, **options):
         stopping = False
+        next_tick = 0.0
 
         def stop(*_):
             nonlocal stopping
@@ -32,6 +37,9 @@ class Command(BaseCommand):
         while not stopping:
             close_old_connections()
             try:
+                if scan_interval > 0 and time.monotonic() >= next_tick:
+                    enqueue_periodic(scan_interval)
+                    next_tick = time.monotonic() + min(scan_interval, 60.0)
                 ran = run_due_jobs()
             except Exception:  # noqa: BLE001 - a database outage must not end the worker; jobs wait, none is lost
                 if once:

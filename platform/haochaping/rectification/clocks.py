@@ -1,0 +1,30 @@
+"""The rectification clocks (tenant or platform settings later): follow-up within 1 working day, rectification
+and feedback within 15 working days. A year missing from the calendar never blocks a rating: the deadline then
+counts Monday–Friday and the opening event says so."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from haochaping.workcalendar.services import CalendarUnknown, WorkingCalendar
+
+FOLLOW_UP_WORKING_DAYS = 1
+RECTIFY_WORKING_DAYS = 15
+DUE_SOON_WORKING_DAYS = 2
+
+
+def _calendar() -> WorkingCalendar:
+    return WorkingCalendar.load()
+
+
+def deadlines(arrival: datetime) -> tuple[datetime, datetime, bool]:
+    """(follow-up due, rectification due, estimated) for a review arriving at `arrival`."""
+    calendar = _calendar()
+    try:
+        return (calendar.deadline(arrival, FOLLOW_UP_WORKING_DAYS), calendar.deadline(arrival, RECTIFY_WORKING_DAYS), False)
+    except CalendarUnknown:
+        weekdays = WorkingCalendar({}, {arrival.year, arrival.year + 1})
+        return (weekdays.deadline(arrival, FOLLOW_UP_WORKING_DAYS), weekdays.deadline(arrival, RECTIFY_WORKING_DAYS), True)
+
+
+def extended(due: datetime, days: int) -> datetime:
+    return _calendar().deadline(due, days)

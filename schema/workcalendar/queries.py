@@ -1,0 +1,20 @@
+import strawberry
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from haochaping.workcalendar import models
+from schema.core.permissions import public
+
+from .types import CalendarDay, CalendarYear
+
+
+@strawberry.type
+class WorkCalendarQueries:
+    @strawberry.field(extensions=public(), description="某年的节假日与调休上班日（公开；其余周一至周五上班）")
+    def calendar_days(self, year: int) -> list[CalendarDay]:
+        with schema_context(get_public_schema_name()):
+            return list(models.CalendarDay.objects.filter(date__year=year).order_by("date"))
+
+    @strawberry.field(extensions=public(), description="已载入工作日历的年份（公开）")
+    def calendar_years(self) -> list[CalendarYear]:
+        with schema_context(get_public_schema_name()):
+            return list(models.CalendarYear.objects.order_by("year"))
