@@ -39,6 +39,8 @@ def wait_until_up(port: int, timeout: float = 60) -> bool:
 
 
 def main() -> int:
+    # SIGTERM exits cleanly from the start, so the embedded database is stopped by its atexit handler.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     port = int(os.environ.get("PORT", "8000"))
     env = dict(os.environ)
     env.setdefault("BASE_DOMAIN", f"localhost:{port}")

@@ -9,6 +9,8 @@ from .core.build import build_schema
 from .integrity.mutations import IntegrityMutations
 from .integrity.queries import IntegrityQueries
 from .rectification.mutations import CountyRectificationMutations
+from .supervision.mutations import SupervisionMutations
+from .supervision.queries import SupervisionQueries
 from .tenancy.mutations import TenancyMutations
 from .tenancy.queries import PlatformTenantQueries
 from .workcalendar.mutations import WorkCalendarMutations
@@ -16,13 +18,14 @@ from .workcalendar.queries import WorkCalendarQueries
 
 
 @strawberry.type
-class Query(AccountQueries, CatalogQueries, PlatformTenantQueries, IntegrityQueries, WorkCalendarQueries):
+class Query(AccountQueries, CatalogQueries, PlatformTenantQueries, IntegrityQueries, WorkCalendarQueries,
+            SupervisionQueries):
     pass
 
 
 @strawberry.type
 class Mutation(TenancyMutations, CatalogMutations, PlatformTokenMutations, RevokeTokenMutations, IntegrityMutations,
-               CountyRectificationMutations, WorkCalendarMutations):
+               CountyRectificationMutations, WorkCalendarMutations, SupervisionMutations):
     pass
 
 

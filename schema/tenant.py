@@ -14,18 +14,20 @@ from .organizations.mutations import OrganizationMutations
 from .organizations.queries import OrganizationQueries
 from .rectification.mutations import RectificationMutations
 from .rectification.queries import RectificationQueries
+from .supervision.mutations import TenantSupervisionMutations
+from .supervision.queries import TenantSupervisionQueries
 from .tenancy.queries import TenantSelfQueries
 
 
 @strawberry.type
 class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries, CatalogQueries, EvaluationQueries,
-            RectificationQueries):
+            RectificationQueries, TenantSupervisionQueries):
     pass
 
 
 @strawberry.type
 class Mutation(OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations, EvaluationMutations,
-               PaperFormMutations, RectificationMutations):
+               PaperFormMutations, RectificationMutations, TenantSupervisionMutations):
     pass
 
 

@@ -1,9 +1,12 @@
 from django.urls import include, path
 
-from . import views
+from . import supervision_views, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.portal_home, name="home"),
+    # 县级督办: the county agency's overview across tenants and one tenant's ledger.
+    path("supervision/", supervision_views.overview, name="supervision"),
+    path("supervision/<slug:slug>/", supervision_views.tenant_ledger, name="supervision_tenant"),
     path("", include("web.urls_common")),
 ]

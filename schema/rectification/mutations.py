@@ -118,6 +118,15 @@ class RectificationMutations:
                          note: str = "") -> RectificationPayload:
         return _run(info, id, lambda pk, actor: services.decide_rejection(pk, version, actor, approve=approve, note=note))
 
+    @strawberry.mutation(extensions=WORKERS, description="等待评价人时暂停计时")
+    def pause_rectification(self, info: strawberry.Info, id: strawberry.ID, version: int,
+                            reason: str) -> RectificationPayload:
+        return _run(info, id, lambda pk, actor: services.pause(pk, version, actor, reason=reason))
+
+    @strawberry.mutation(extensions=WORKERS, description="恢复计时（期限顺延暂停的工作日）")
+    def resume_rectification(self, info: strawberry.Info, id: strawberry.ID, version: int) -> RectificationPayload:
+        return _run(info, id, lambda pk, actor: services.resume(pk, version, actor))
+
     @strawberry.mutation(extensions=WORKERS, description="申请延期（工作日）")
     def request_extension(self, info: strawberry.Info, id: strawberry.ID, version: int, days: int,
                           reason: str) -> RectificationPayload:

@@ -67,9 +67,13 @@ class Evidence:
     size: int
     uploaded_at: datetime
 
-    @strawberry_django.field(only=["id"], description="下载地址（材料不公开发布，暂无）")
-    def url(self, root: models.Evidence) -> str | None:
-        return None
+    @strawberry_django.field(only=["id", "rectification_id"],
+                             description="本租户主机上的下载地址（需登录，按角色校验；材料不公开发布）")
+    def url(self, root: models.Evidence) -> str:
+        from django.urls import reverse
+
+        return reverse("web:rectification_evidence", kwargs={"pk": root.rectification_id, "evidence_id": root.pk},
+                       urlconf="config.urls_tenant")
 
 
 def _blank_none(value: str):

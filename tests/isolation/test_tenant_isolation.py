@@ -33,7 +33,7 @@ from schema.tenant import schema as tenant_schema
 from conftest import guide_input
 
 TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications")
-PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs")
+PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs", "supervision")
 ERRORS = "errors { code message messageEn field }"
 SECOND_ORG = 900  # far above anything a sequence reaches during a test run
 
@@ -244,9 +244,18 @@ PRINCIPAL_QUERIES = {
 }
 
 
+# County supervision rows live in the public schema, addressed to a unit: each has its own test below.
+SUPERVISION_QUERIES = {
+    "supervisionInstructions": "test_supervision_instructions_are_the_hosts_own",
+    "circulars": "test_circulars_are_those_addressed_to_the_host",
+}
+
+
 def test_every_tenant_query_is_covered():
-    assert root_fields(tenant_schema, "query") == set(LIST_QUERIES) | set(SINGLE_QUERIES) | set(PRINCIPAL_QUERIES)
+    assert root_fields(tenant_schema, "query") == (set(LIST_QUERIES) | set(SINGLE_QUERIES) | set(PRINCIPAL_QUERIES)
+                                                   | set(SUPERVISION_QUERIES))
     assert all(name in globals() for name in PRINCIPAL_QUERIES.values())
+    assert all(name in globals() for name in SUPERVISION_QUERIES.values())
 
 
 @pytest.fixture
@@ -440,11 +449,18 @@ KEYED_MUTATIONS = {
 }
 
 
+# Mutations on public-schema rows addressed to one unit: each has its own test below.
+SUPERVISION_MUTATIONS = {
+    "acknowledgeSupervisionInstruction": "test_acknowledging_betas_instruction_on_alpha_finds_nothing",
+}
+
+
 def test_every_tenant_mutation_is_covered():
     covered = ({name.split(".")[0] for name in CROSS_ID_MUTATIONS} | set(NO_ID_MUTATIONS) | set(KEYED_MUTATIONS)
-               | set(RECTIFICATION_MUTATIONS))
+               | set(RECTIFICATION_MUTATIONS) | set(SUPERVISION_MUTATIONS))
     assert root_fields(tenant_schema, "mutation") == covered
     assert all(name in globals() for name in KEYED_MUTATIONS.values() if "::" not in name)
+    assert all(name in globals() for name in SUPERVISION_MUTATIONS.values())
 
 
 def _assert_not_found(body: dict, mutation: str, payload: str, field: str) -> None:
@@ -797,6 +813,10 @@ RECTIFICATION_MUTATIONS = {
                          "VERIFYING", "handler", False, False, "rectification"),
     "decideExtension": (f"mutation($id: ID!){{ decideExtension(id:$id, version:0, approve:true) {{ {RP} }} }}",
                         "VERIFYING", "agency", False, True, "rectification"),
+    "pauseRectification": (f"mutation($id: ID!){{ pauseRectification(id:$id, version:0, reason:\"等材料\") {{ {RP} }} }}",
+                           "VERIFYING", "handler", False, False, "rectification"),
+    "resumeRectification": (f"mutation($id: ID!){{ resumeRectification(id:$id, version:0) {{ {RP} }} }}",
+                            "VERIFYING+PAUSED", "handler", False, False, "rectification"),
     "revealRaterContact": (f"mutation($id: ID!){{ revealRaterContact(id:$id) {{ {ERRORS} contact {{ name phone }} }} }}",
                            "OPEN", "handler", False, False, "contact"),
     "uploadEvidence": (f"mutation($id: ID!, $file: Upload!){{ uploadEvidence(id:$id, file:$file) {{ {ERRORS} evidence {{ size }} }} }}",
@@ -812,10 +832,11 @@ def _same_pk_rectifications(state: str, evidence: bool, extension: bool) -> None
     from tenants.models import Tenant
 
     now = timezone.now()
+    state, _, paused = state.partition("+")  # "VERIFYING+PAUSED": the clock is paused
     for slug in ("alpha", "beta"):
         with schema_context(slug):
             unit = Tenant.objects.get(schema_name=slug)
-            r = Rectification.objects.create(
+            r = Rectification.objects.create(paused_at=now if paused else None,
                 pk=RECT_PK, rating_unit=unit, source_evaluation_id=RECT_PK, owner_unit=unit, grade=1, channel="WEB",
                 rater_name=f"{slug}评价人", rater_phone="13812345678", rated_at=now, state=state,
                 rejection_kind="REJECTED_MISTAKEN" if state == "REJECTION_PENDING" else "",
@@ -892,3 +913,76 @@ def test_rectification_by_beta_id_is_not_found_on_alpha(gql):
     assert_only_schema(own, "alpha")
     beta = gql("beta", "viewer")(query, {"id": gid("Rectification", "beta", RECT_PK)})["data"]["rectification"]
     assert beta["ownerUnit"] == {"slug": "beta"}  # positive control
+
+
+# --------------------------------------------------------------------------------------------- county supervision
+
+INSTRUCTION_PK = 9101  # explicit primary keys in the (shared) public table
+
+
+def _instructions() -> dict[str, int]:
+    """One county instruction to each of alpha and beta, about the case with the same primary key in each."""
+    from haochaping.supervision.models import SupervisionInstruction
+    from tenants.models import Tenant
+
+    _same_pk_rectifications("OPEN", False, False)
+    pks = {}
+    with schema_context("public"):
+        for offset, slug in enumerate(("alpha", "beta")):
+            pks[slug] = SupervisionInstruction.objects.create(
+                pk=INSTRUCTION_PK + offset, tenant=Tenant.objects.get(schema_name=slug), rectification_id=RECT_PK,
+                text=f"{slug}督办意见", issued_by="县级：测试").pk
+    connection.set_schema_to_public()
+    return pks
+
+
+INSTRUCTIONS = "{ supervisionInstructions { id rectificationId text tenant { slug name } } }"
+ACK = (f"mutation($id: ID!){{ acknowledgeSupervisionInstruction(id:$id) {{ {ERRORS} "
+       "instruction { id acknowledgedAt acknowledgedBy } } }")
+
+
+def test_supervision_instructions_are_the_hosts_own(gql):
+    pks = _instructions()
+    for slug in ("alpha", "beta"):
+        data = gql(slug, "viewer")(INSTRUCTIONS)["data"]
+        assert data["supervisionInstructions"] == [{
+            "id": gid("SupervisionInstruction", slug, pks[slug]), "rectificationId": gid("Rectification", slug, RECT_PK),
+            "text": f"{slug}督办意见", "tenant": {"slug": slug, "name": {"alpha": "甲镇", "beta": "乙镇"}[slug]}}]
+        assert_only_schema(data, slug)
+
+
+def test_acknowledging_betas_instruction_on_alpha_finds_nothing(gql):
+    from haochaping.supervision.models import SupervisionInstruction
+
+    pks = _instructions()
+    alpha = gql("alpha", "tenant_admin")
+    before = snapshot_all()
+    # beta's id, and an alpha-minted id naming beta's instruction by primary key: neither is alpha's.
+    for node_id in (gid("SupervisionInstruction", "beta", pks["beta"]), gid("SupervisionInstruction", "alpha", pks["beta"])):
+        _assert_not_found(alpha(ACK, {"id": node_id}), "acknowledgeSupervisionInstruction", "instruction", "id")
+    assert snapshot_all() == before
+    # Positive control: alpha's own instruction.
+    result = alpha(ACK, {"id": gid("SupervisionInstruction", "alpha", pks["alpha"])})["data"]["acknowledgeSupervisionInstruction"]
+    assert result["errors"] == [] and result["instruction"]["acknowledgedAt"]
+    assert_only_schema(result, "alpha")
+    assert SupervisionInstruction.objects.get(pk=pks["beta"]).acknowledged_at is None
+    with schema_context("beta"):
+        assert not Rectification.objects.get(pk=RECT_PK).events.exists()
+
+
+def test_circulars_are_those_addressed_to_the_host(gql):
+    from haochaping.supervision.models import Circular
+    from tenants.models import Tenant
+
+    with schema_context("public"):
+        to_alpha = Circular.objects.create(title="致甲镇的通报", body="内容", issued_by="县级：测试")
+        to_alpha.tenants.set([Tenant.objects.get(schema_name="alpha")])
+        to_beta = Circular.objects.create(title="致乙镇的通报", body="内容", issued_by="县级：测试")
+        to_beta.tenants.set([Tenant.objects.get(schema_name="beta")])
+        Circular.objects.create(title="全县通报", body="内容", issued_by="县级：测试")
+    connection.set_schema_to_public()
+    query = "{ circulars { id title addressedToAll } }"
+    for slug, own in (("alpha", "致甲镇的通报"), ("beta", "致乙镇的通报")):
+        data = gql(slug, "viewer")(query)["data"]
+        assert sorted((c["title"], c["addressedToAll"]) for c in data["circulars"]) == [("全县通报", True), (own, False)]
+        assert_only_schema(data, slug)

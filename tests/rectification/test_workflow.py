@@ -466,6 +466,12 @@ def test_two_concurrent_actions_with_one_version_one_wins(alpha):
 
 
 def _assert_events_are_append_only(event_pk: int) -> None:
+    with connection.cursor() as cursor:
+        # TRUNCATE cannot be tried inside the test's transaction (pending FK trigger events): check its trigger.
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'rectification_rectificationevent'::regclass "
+                       "AND NOT tgisinternal")
+        assert {row[0] for row in cursor.fetchall()} == {"rectification_event_append_only",
+                                                          "rectification_event_no_truncate"}
     for sql in ("UPDATE rectification_rectificationevent SET note = 'changed' WHERE id = %s",
                 "DELETE FROM rectification_rectificationevent WHERE id = %s"):
         with pytest.raises(DatabaseError, match="append-only"):
@@ -524,3 +530,42 @@ def test_evidence_is_checked_by_signature_and_size_and_stored_under_the_tenant(a
         closed = put(r, S.CLOSED)
         assert codes_of(lambda: services.add_evidence(closed.pk, handler, name="a.png", content=PNG)) == [
             "TRANSITION_NOT_ALLOWED"]
+
+
+# ----------------------------------------------------------------------------------------- pausing the clock
+
+
+def test_pausing_waits_on_the_rater_and_moves_the_deadline_by_the_working_days_waited(alpha):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from haochaping.rectification import services
+
+    china = ZoneInfo("Asia/Shanghai")
+    with schema_context("alpha"):
+        r = put(bad(), S.VERIFYING)
+        handler = Actor.of(user("handler"))
+        with pytest.raises(DomainError) as refused:
+            services.resume(r.pk, r.version, handler)
+        assert refused.value.codes == ["NOT_PAUSED"]
+        viewer = Actor.of(user("viewer"))
+        with pytest.raises(DomainError) as refused:
+            services.pause(r.pk, r.version, viewer, reason="等材料")
+        assert refused.value.codes == ["TRANSITION_NOT_ALLOWED"]
+        r = services.pause(r.pk, r.version, handler, reason="等评价人补充材料")
+        with pytest.raises(DomainError) as refused:
+            services.pause(r.pk, r.version, handler, reason="再停")
+        assert refused.value.codes == ["ALREADY_PAUSED"]
+        # Paused on Wed 2026-09-30, resumed on Fri 2026-10-09: the National Day holiday is not counted,
+        # so two working days were spent waiting (Thu 10-08 and Fri 10-09).
+        due = datetime(2026, 10, 12, 23, 59, 59, 999999, tzinfo=china)
+        Rectification.objects.filter(pk=r.pk).update(paused_at=datetime(2026, 9, 30, 10, 0, tzinfo=china), due=due)
+        from unittest import mock
+
+        with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 10, 9, 16, 0, tzinfo=china)):
+            r = services.resume(r.pk, fresh(r.pk).version, handler)
+        assert r.paused_at is None
+        # Two working days after Mon 10-12: Tue 10-13, Wed 10-14.
+        assert r.due == datetime(2026, 10, 14, 23, 59, 59, 999999, tzinfo=china)
+        by_id = RectificationEvent.objects.filter(rectification_id=r.pk).order_by("id").values_list("action", flat=True)
+        assert list(by_id)[-2:] == ["PAUSED", "RESUMED"]

@@ -26,7 +26,7 @@ from schema.platform import schema as platform_schema
 from schema.tenant import schema as tenant_schema
 
 TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications")
-PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs", "workcalendar")
+PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs", "workcalendar", "supervision")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PAST = "2020-01-01T00:00:00+08:00"
 FUTURE = "2099-01-01T00:00:00+08:00"
@@ -170,6 +170,12 @@ TENANT_MUTATIONS = {
     "decideExtension": ("$id: ID!, $version: Int!, $approve: Boolean!", "id: $id, version: $version, approve: $approve",
                         "rectification { id }", {"id": None, "version": 0, "approve": True}),
     "revealRaterContact": ("$id: ID!", "id: $id", "contact { phone }", {"id": None}),
+    "pauseRectification": ("$id: ID!, $version: Int!, $reason: String!", "id: $id, version: $version, reason: $reason",
+                           "rectification { id }", {"id": None, "version": 0, "reason": "等评价人补充材料"}),
+    "resumeRectification": ("$id: ID!, $version: Int!", "id: $id, version: $version", "rectification { id }",
+                            {"id": None, "version": 0}),
+    # 签收督办意见: the instruction comes from BASE_SETUP (_instruction).
+    "acknowledgeSupervisionInstruction": ("$id: ID!", "id: $id", "instruction { id }", {"id": None}),
 }
 # Multipart uploads: bad files of importPaperForms are in tests/evaluations/test_paper_forms.py (as importCatalog's
 # are below).
@@ -239,6 +245,28 @@ def _rect(state: str = "VERIFYING", *, evidence: bool = False, extension: bool =
     return {"id": gid("Rectification", r.pk), "handlerId": gid("User", handler.pk)}
 
 
+INSTRUCTION_PK = 9001  # an explicit primary key, so a bad case can name it as minted elsewhere
+
+
+def _instruction() -> dict:
+    """A county instruction (督办意见) to alpha about one of its cases."""
+    from haochaping.supervision.models import SupervisionInstruction
+    from tenants.models import Tenant
+
+    with schema_context("public"):
+        SupervisionInstruction.objects.create(pk=INSTRUCTION_PK, tenant=Tenant.objects.get(schema_name="alpha"),
+                                              rectification_id=1, text="请尽快整改", issued_by="县级：测试")
+    return {"id": gid("SupervisionInstruction", INSTRUCTION_PK)}
+
+
+def _instruction_to_beta() -> None:
+    from haochaping.supervision.models import SupervisionInstruction
+    from tenants.models import Tenant
+
+    with schema_context("public"):
+        SupervisionInstruction.objects.filter(pk=INSTRUCTION_PK).update(tenant=Tenant.objects.get(schema_name="beta"))
+
+
 def _latest(*, evidence: bool | None = None, **changes) -> None:
     """Change the base input's rectification (the latest on alpha): its state, its evidence."""
     from haochaping.rectification.models import Evidence, Rectification
@@ -274,6 +302,9 @@ BASE_SETUP = {
     "requestExtension": _rect,
     "decideExtension": lambda: _rect(extension=True),
     "revealRaterContact": _rect,
+    "pauseRectification": _rect,
+    "resumeRectification": lambda: _rect(paused_at=timezone.now()),
+    "acknowledgeSupervisionInstruction": _instruction,
 }
 
 
@@ -553,6 +584,14 @@ TENANT_CASES = [
     # closeRectificationLedger
     bad("closeRectificationLedger", "empty feedback", {"feedback": " "}, [("REQUIRED", "feedback")]),
     bad("closeRectificationLedger", "no evidence", {}, [("EVIDENCE_REQUIRED", "evidence")], setup=lambda: _latest(evidence=False)),
+    # pauseRectification / resumeRectification
+    bad("pauseRectification", "empty reason", {"reason": " "}, [("REQUIRED", "reason")]),
+    bad("pauseRectification", "already closed", {}, [("TRANSITION_NOT_ALLOWED", None)], setup=lambda: _latest(state="CLOSED")),
+    bad("pauseRectification", "already paused", {}, [("ALREADY_PAUSED", None)],
+        setup=lambda: _latest(paused_at=timezone.now())),
+    bad("resumeRectification", "not paused", {}, [("NOT_PAUSED", None)], setup=lambda: _latest(paused_at=None)),
+    bad("resumeRectification", "unknown id", {"id": gid("Rectification", 999999)}, [(NF, "id")]),
+    bad("resumeRectification", "stale version", {"version": 3}, [("CONFLICT", "version")]),
     # explainRectification
     bad("explainRectification", "empty feedback", {"feedback": ""}, [("REQUIRED", "feedback")]),
     bad("explainRectification", "already closed", {}, [("TRANSITION_NOT_ALLOWED", None)], setup=lambda: _latest(state="CLOSED")),
@@ -576,6 +615,13 @@ TENANT_CASES = [
     bad("revealRaterContact", "unknown id", {"id": gid("Rectification", 999999)}, [(NF, "id")]),
     bad("revealRaterContact", "malformed id", {"id": "xyz"}, [(NF, "id")]),
     bad("revealRaterContact", "beta's id", {"id": gid("Rectification", 1, "beta")}, [(NF, "id")]),
+    # acknowledgeSupervisionInstruction
+    bad("acknowledgeSupervisionInstruction", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("acknowledgeSupervisionInstruction", "unknown id", {"id": gid("SupervisionInstruction", 999999)}, [(NF, "id")]),
+    bad("acknowledgeSupervisionInstruction", "another type's id", {"id": gid("Rectification", 1)}, [(NF, "id")]),
+    bad("acknowledgeSupervisionInstruction", "id minted on beta", {"id": gid("SupervisionInstruction", INSTRUCTION_PK, "beta")},
+        [(NF, "id")]),
+    bad("acknowledgeSupervisionInstruction", "beta's instruction", {}, [(NF, "id")], setup=_instruction_to_beta),
 ]
 
 
@@ -669,7 +715,20 @@ PLATFORM_MUTATIONS = {
                         {"tenant": "alpha", "id": gid("Rectification", 1), "version": 0, "approve": True}),
     "setCalendarDay": ("$date: Date!, $isWorkday: Boolean!, $name: String!", "date: $date, isWorkday: $isWorkday, name: $name",
                        "day { date }", {"date": "2031-01-02", "isWorkday": False, "name": "元旦调休"}),
+    # 督办意见 about one of alpha's cases; the case comes from _alpha_case.
+    "issueSupervisionInstruction": ("$tenant: String!, $rectificationId: ID!, $text: String!",
+                                    "tenant: $tenant, rectificationId: $rectificationId, text: $text", "instruction { id }",
+                                    {"tenant": "alpha", "rectificationId": gid("Rectification", 999999), "text": "请尽快整改"}),
+    "issueCircular": ("$title: String!, $body: String!, $tenants: [String!], $rectificationId: ID, $subjectTenant: String",
+                      "title: $title, body: $body, tenants: $tenants, rectificationId: $rectificationId, "
+                      "subjectTenant: $subjectTenant", "circular { id }",
+                      {"title": "关于整改逾期的通报", "body": "造成不良影响。", "tenants": ["alpha"], "rectificationId": None,
+                       "subjectTenant": None}),
 }
+
+
+def _alpha_case() -> dict:
+    return {"rectificationId": _rect()["id"]}
 
 
 def _department_rejection() -> dict:
@@ -754,13 +813,35 @@ PLATFORM_CASES = [
     # setCalendarDay
     bad("setCalendarDay", "name too long", {"name": "节" * 51}, [("TOO_LONG", "name")]),
     bad("setCalendarDay", "date out of range", {"date": "1999-10-01"}, [("INVALID_DATE", "date")]),
+    # issueSupervisionInstruction
+    bad("issueSupervisionInstruction", "unknown tenant", {"tenant": "nosuch"}, [(NF, "tenant")]),
+    bad("issueSupervisionInstruction", "public is not a tenant", {"tenant": "public"}, [(NF, "tenant")]),
+    bad("issueSupervisionInstruction", "base schema is not a tenant", {"tenant": "tenant_base"}, [(NF, "tenant")]),
+    bad("issueSupervisionInstruction", "malformed id", {"rectificationId": "xyz"}, [(NF, "rectificationId")]),
+    bad("issueSupervisionInstruction", "unknown case", {}, [(NF, "rectificationId")]),
+    bad("issueSupervisionInstruction", "beta's id for alpha", {"rectificationId": gid("Rectification", 1, "beta")},
+        [(NF, "rectificationId")]),
+    bad("issueSupervisionInstruction", "alpha's id for beta", {"tenant": "beta"}, [(NF, "rectificationId")],
+        setup=_alpha_case),
+    bad("issueSupervisionInstruction", "empty text", {"text": "  "}, [("REQUIRED", "text")], setup=_alpha_case),
+    bad("issueSupervisionInstruction", "text too long", {"text": "督" * 2001}, [("TOO_LONG", "text")], setup=_alpha_case),
+    # issueCircular
+    bad("issueCircular", "empty title and body", {"title": " ", "body": ""}, [("REQUIRED", "title"), ("REQUIRED", "body")]),
+    bad("issueCircular", "title too long", {"title": "通" * 201}, [("TOO_LONG", "title")]),
+    bad("issueCircular", "unknown tenant", {"tenants": ["alpha", "nosuch"]}, [(NF, "tenants")]),
+    bad("issueCircular", "public is not a tenant", {"tenants": ["public"]}, [(NF, "tenants")]),
+    bad("issueCircular", "unknown subject tenant", {"subjectTenant": "nosuch"}, [(NF, "subjectTenant")]),
+    bad("issueCircular", "malformed case id", {"rectificationId": "xyz"}, [(NF, "rectificationId")]),
+    bad("issueCircular", "unknown case", {"rectificationId": gid("Rectification", 999999)}, [(NF, "rectificationId")]),
+    bad("issueCircular", "case of another unit", {"subjectTenant": "alpha", "rectificationId": gid("Rectification", 1, "beta")},
+        [(NF, "rectificationId")]),
 ]
 
 
 @pytest.mark.parametrize("mutation", sorted(PLATFORM_MUTATIONS))
 def test_platform_base_input_is_valid(gql, mutation):
     overrides = {"revokeApiToken": _evaluator_token, "reviewSuspicionFlag": _flag,
-                 "decideRejection": _department_rejection}.get(mutation, dict)()
+                 "decideRejection": _department_rejection, "issueSupervisionInstruction": _alpha_case}.get(mutation, dict)()
     connection.set_schema_to_public()
     result, payload = run(gql("public", "county_admin"), PLATFORM_MUTATIONS, mutation, overrides)
     assert result["errors"] == [] and result[payload] is not None

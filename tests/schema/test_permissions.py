@@ -125,6 +125,7 @@ ANYONE = "anyone"
 READERS = {"tenant_admin", "agency", "handler", "viewer", "token:read"}
 TENANT_ADMIN = {"tenant_admin"}
 COUNTY_ADMIN = {"county_admin"}
+COUNTY_USERS = {"county_admin", "county_supervisor"}
 
 TENANT_PRINCIPALS = ("anonymous", *TENANT_ROLES, "token:read",
                      # sessions from other hosts must count for nothing here
@@ -152,12 +153,15 @@ TENANT_OPERATIONS = {
     "upsertServiceCase": (
         'mutation { upsertServiceCase(input: {caseNumber: "MATRIX-1", itemCode: "TEST-001", applicantKind: INDIVIDUAL, '
         'applicantName: "王小明", acceptedAt: "2026-11-02T09:00:00+08:00"}) { created errors { code } } }', set()),
+    # County supervision (督办) as the tenant sees it: signed-in readers, no read token.
+    "supervisionInstructions": ("{ supervisionInstructions { id text } }", READERS - {"token:read"}),
 }
 # What an allowed call returns, for the operations not checked by their own branch below.
 TENANT_VALUES = {
     "evaluations": {"totalCount": 0}, "serviceCases": {"totalCount": 0}, "rectifications": {"totalCount": 0},
     "myResults": [], "evaluationPolicy": {"labelSet": "SATISFACTION"},
     "updateEvaluationPolicy": {"policy": {"streakLength": 9}, "errors": []},
+    "supervisionInstructions": [],
 }
 
 PLATFORM_OPERATIONS = {
@@ -172,6 +176,10 @@ PLATFORM_OPERATIONS = {
     "importCatalog": (
         "mutation($file: Upload!) { importCatalog(file: $file, keepMissing: true) "
         "{ report { added } errors { code } } }", COUNTY_ADMIN),
+    # County supervision (督办): both county roles read it and issue instructions and circulars.
+    "countyOverview": ("{ countyOverview { slug open } }", COUNTY_USERS),
+    "issueCircular": ('mutation { issueCircular(title: "矩阵通报", body: "内容", tenants: ["alpha"]) '
+                      "{ circular { title } errors { code } } }", COUNTY_USERS),
 }
 
 UPLOADS = {"importCatalog"}
@@ -267,6 +275,7 @@ def test_tenant_host_matrix(caller, principal, field):
 @pytest.mark.parametrize("field", PLATFORM_OPERATIONS)
 def test_platform_host_matrix(caller, principal, field):
     from haochaping.catalog.models import CatalogItem
+    from haochaping.supervision.models import Circular
 
     query, allowed = PLATFORM_OPERATIONS[field]
     client = caller("public", principal)
@@ -286,6 +295,10 @@ def test_platform_host_matrix(caller, principal, field):
             assert value["secret"].startswith("hcp_")
         elif field == "importCatalog":
             assert value["report"]["added"] == ["TEST-900"]
+        elif field == "countyOverview":
+            assert {row["slug"] for row in value} == {"alpha", "beta"}
+        elif field == "issueCircular":
+            assert value["circular"] == {"title": "矩阵通报"}
         elif field == "tenants":
             assert {edge["node"]["slug"] for edge in value["edges"]} >= {"alpha", "beta"}
         else:
@@ -300,6 +313,7 @@ def test_platform_host_matrix(caller, principal, field):
     if not _expected_allowed(allowed, principal):
         assert not Tenant.objects.filter(schema_name="gamma").exists()
         assert not CatalogItem.objects.filter(code="TEST-900").exists()
+        assert not Circular.objects.exists()
 
 
 def test_tenant_sessions_are_anonymous_on_the_platform_host(caller):

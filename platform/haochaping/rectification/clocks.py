@@ -28,3 +28,10 @@ def deadlines(arrival: datetime) -> tuple[datetime, datetime, bool]:
 
 def extended(due: datetime, days: int) -> datetime:
     return _calendar().deadline(due, days)
+
+
+def working_days_between(start: datetime, end: datetime) -> int:
+    try:
+        return _calendar().working_days_between(start, end)
+    except CalendarUnknown:
+        return WorkingCalendar({}, {start.year, end.year}).working_days_between(start, end)

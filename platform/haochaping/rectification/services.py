@@ -361,3 +361,30 @@ def add_evidence(rid: int, actor: Actor, *, name: str, content: bytes, content_t
         evidence.save()
         _event(r, actor, "EVIDENCE_ADDED", r.state, name[:200], evidence_id=evidence.pk)
     return evidence
+
+
+def pause(rid: int, version: int | None, actor: Actor, *, reason: str) -> Rectification:
+    """Stop the clock while waiting on the rater (e.g. for documents they promised)."""
+    errors = ErrorCollector()
+    errors.require(reason, "reason", "暂停理由", "Reason")
+    errors.raise_if_any()
+
+    def change(r):
+        if r.paused_at is not None:
+            raise _refuse("ALREADY_PAUSED", "计时已暂停", "The clock is already paused")
+        r.paused_at = timezone.now()
+
+    return _act(rid, version, actor, "PAUSED", {S.VERIFYING, S.LEDGER}, WORKERS, change, note=reason.strip())
+
+
+def resume(rid: int, version: int | None, actor: Actor) -> Rectification:
+    """Restart the clock: the deadlines move by the working days spent waiting."""
+    def change(r):
+        if r.paused_at is None:
+            raise _refuse("NOT_PAUSED", "计时未暂停", "The clock is not paused")
+        waited = clocks.working_days_between(r.paused_at, timezone.now())
+        if waited:
+            r.due = clocks.extended(r.due, waited)
+        r.paused_at = None
+
+    return _act(rid, version, actor, "RESUMED", {S.VERIFYING, S.LEDGER}, WORKERS, change)
