@@ -17,6 +17,8 @@ from schema.core.nodes import pk_for
 from schema.core.permissions import HasRole, allow
 
 from .queries import rectification_pk
+from schema.tenancy.types import UnitRef, unit_ref
+
 from .types import Evidence, FollowUpMethod, RaterContact, RectificationCase, RejectionKind
 
 WORKERS = allow(HasRole(Role.TENANT_ADMIN, Role.HANDLER))
@@ -24,6 +26,16 @@ MANAGERS = allow(HasRole(Role.TENANT_ADMIN, Role.AGENCY))
 # A township's own AGENCY decides rejections and extensions; the service refuses everyone else.
 AGENCY = allow(HasRole(Role.AGENCY))
 CONTACT_READERS = allow(HasRole(Role.TENANT_ADMIN, Role.AGENCY, Role.HANDLER))
+
+
+@strawberry.type
+class ComplaintPayload:
+    """The complaint's rectification may live in the handling unit's schema: only its state, owner and due date."""
+
+    state: str | None
+    owner_unit: UnitRef | None
+    due: datetime | None
+    errors: list[UserError]
 
 
 @strawberry.type
@@ -117,6 +129,21 @@ class RectificationMutations:
     def decide_rejection(self, info: strawberry.Info, id: strawberry.ID, version: int, approve: bool,
                          note: str = "") -> RectificationPayload:
         return _run(info, id, lambda pk, actor: services.decide_rejection(pk, version, actor, approve=approve, note=note))
+
+    @strawberry.mutation(extensions=allow(HasRole(Role.TENANT_ADMIN, Role.AGENCY, Role.HANDLER)),
+                         description="登记投诉：与差评一样开启整改（同样的期限和督办），由办理单位负责")
+    def file_complaint(self, info: strawberry.Info, text: str, channel: str, complainant_name: str = "",
+                       complainant_phone: str = "", case_number: str | None = None) -> ComplaintPayload:
+        def run():
+            r = services.open_complaint(text=text, channel=channel, complainant_name=complainant_name,
+                                        complainant_phone=complainant_phone, case_number=case_number, actor=_actor(info))
+            return r.state, r.owner_unit, r.due
+
+        result, errors = attempt(run)
+        if result is None:
+            return ComplaintPayload(state=None, owner_unit=None, due=None, errors=errors)
+        state, owner, due = result
+        return ComplaintPayload(state=state, owner_unit=unit_ref(owner), due=due, errors=[])
 
     @strawberry.mutation(extensions=WORKERS, description="等待评价人时暂停计时")
     def pause_rectification(self, info: strawberry.Info, id: strawberry.ID, version: int,

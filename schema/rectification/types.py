@@ -85,7 +85,7 @@ class RectificationCase(ScopedNode):
     case_number: str
     item_name: str
     window_name: str
-    grade: int
+    grade: int | None = strawberry_django.field(description="差评等级；投诉为空")
     channel: str
     comment: str
     is_real_name: bool

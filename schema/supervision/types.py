@@ -82,7 +82,7 @@ class LedgerEntry:
     case_number: str
     item_name: str
     window_name: str
-    grade: int
+    grade: int | None
     channel: str
     is_real_name: bool
     rated_at: datetime

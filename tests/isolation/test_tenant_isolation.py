@@ -446,6 +446,7 @@ KEYED_MUTATIONS = {
     "verifyPhoneCode": "test_phone_code_sent_on_beta_is_unknown_on_alpha",
     # Rating credentials (tokens, prompt ids, paper serials): tests/isolation/test_evaluation_isolation.py.
     "importPaperForms": "tests/evaluations/test_paper_forms.py::test_a_beta_serial_cannot_be_entered_on_alpha",
+    "fileComplaint": "test_complaint_naming_a_beta_case_number_finds_nothing_on_alpha",
 }
 
 
@@ -986,3 +987,24 @@ def test_circulars_are_those_addressed_to_the_host(gql):
         data = gql(slug, "viewer")(query)["data"]
         assert sorted((c["title"], c["addressedToAll"]) for c in data["circulars"]) == [("全县通报", True), (own, False)]
         assert_only_schema(data, slug)
+
+
+def test_complaint_naming_a_beta_case_number_finds_nothing_on_alpha(gql):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from haochaping.evaluations.cases import CaseInput, upsert_case
+
+    now = timezone.now()
+    with schema_context("beta"):
+        upsert_case(CaseInput(case_number="BETA-CMP-1", item_code="TEST-001", applicant_kind="INDIVIDUAL",
+                              applicant_name="孙八", status="COMPLETED", accepted_at=now - timedelta(hours=2),
+                              completed_at=now - timedelta(hours=1)))
+    connection.set_schema_to_public()
+    handler = gql("alpha", "handler")  # signing in touches last_login: before the snapshot
+    before = snapshot_all()
+    body = handler("""mutation { fileComplaint(text: "投诉", channel: "WEB", caseNumber: "BETA-CMP-1") {
+        state errors { code field } } }""")["data"]["fileComplaint"]
+    assert body == {"state": None, "errors": [{"code": "UNKNOWN_CASE", "field": "caseNumber"}]}
+    assert snapshot_all() == before

@@ -170,6 +170,8 @@ TENANT_MUTATIONS = {
     "decideExtension": ("$id: ID!, $version: Int!, $approve: Boolean!", "id: $id, version: $version, approve: $approve",
                         "rectification { id }", {"id": None, "version": 0, "approve": True}),
     "revealRaterContact": ("$id: ID!", "id: $id", "contact { phone }", {"id": None}),
+    "fileComplaint": ("$text: String!, $channel: String!", "text: $text, channel: $channel", "state",
+                      {"text": "窗口人员推诿", "channel": "HOTLINE"}),
     "pauseRectification": ("$id: ID!, $version: Int!, $reason: String!", "id: $id, version: $version, reason: $reason",
                            "rectification { id }", {"id": None, "version": 0, "reason": "等评价人补充材料"}),
     "resumeRectification": ("$id: ID!, $version: Int!", "id: $id, version: $version", "rectification { id }",
@@ -584,6 +586,10 @@ TENANT_CASES = [
     # closeRectificationLedger
     bad("closeRectificationLedger", "empty feedback", {"feedback": " "}, [("REQUIRED", "feedback")]),
     bad("closeRectificationLedger", "no evidence", {}, [("EVIDENCE_REQUIRED", "evidence")], setup=lambda: _latest(evidence=False)),
+    # fileComplaint
+    bad("fileComplaint", "empty text", {"text": " "}, [("REQUIRED", "text")]),
+    bad("fileComplaint", "unknown channel", {"channel": "FAX"}, [("INVALID_CHANNEL", "channel")]),
+    bad("fileComplaint", "text too long", {"text": "诉" * 2001}, [("TOO_LONG", "text")]),
     # pauseRectification / resumeRectification
     bad("pauseRectification", "empty reason", {"reason": " "}, [("REQUIRED", "reason")]),
     bad("pauseRectification", "already closed", {}, [("TRANSITION_NOT_ALLOWED", None)], setup=lambda: _latest(state="CLOSED")),

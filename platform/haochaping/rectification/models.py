@@ -27,7 +27,7 @@ class Rectification(models.Model):
     source = models.CharField("来源", max_length=16, choices=Source.choices, default=Source.BAD_REVIEW)
     # Where the rating was given; the evaluation FK is set only when that is this schema.
     rating_unit = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name="评价单位")
-    source_evaluation_id = models.BigIntegerField("评价编号")
+    source_evaluation_id = models.BigIntegerField("评价编号", null=True, blank=True, help_text="空：投诉，没有评价")
     evaluation = models.OneToOneField("evaluations.Evaluation", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="rectification")
     owner_unit = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name="责任单位")
@@ -35,7 +35,7 @@ class Rectification(models.Model):
     case_number = models.CharField("办件编号", max_length=64, blank=True)
     item_name = models.CharField("事项", max_length=200, blank=True)
     window_name = models.CharField("窗口", max_length=200, blank=True)
-    grade = models.PositiveSmallIntegerField("等级")
+    grade = models.PositiveSmallIntegerField("等级", null=True, blank=True, help_text="投诉没有等级")
     channel = models.CharField("渠道", max_length=16)
     comment = models.TextField("评价意见", blank=True)
     rater_name = models.CharField("评价人", max_length=100, blank=True)

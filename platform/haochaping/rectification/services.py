@@ -388,3 +388,51 @@ def resume(rid: int, version: int | None, actor: Actor) -> Rectification:
         r.paused_at = None
 
     return _act(rid, version, actor, "RESUMED", {S.VERIFYING, S.LEDGER}, WORKERS, change)
+
+
+COMPLAINT_CHANNELS = {"HOTLINE": "热线", "WEB": "网上", "WINDOW": "窗口", "LETTER": "信件", "EMAIL": "电子邮件", "MAILBOX": "意见箱"}
+
+
+def open_complaint(*, text: str, channel: str, complainant_name: str = "", complainant_phone: str = "",
+                   case_number: str | None = None, actor: Actor) -> Rectification:
+    """投诉 opens a rectification exactly like a bad review: same clocks, same owner rule (谁办理、谁负责)."""
+    from haochaping.evaluations.cases import PHONE_RE
+    from haochaping.evaluations.models import ServiceCase
+
+    errors = ErrorCollector()
+    errors.require(text, "text", "投诉内容", "Complaint")
+    errors.max_length(text, 2000, "text", "投诉内容", "Complaint")
+    errors.max_length(complainant_name, 100, "complainantName", "投诉人", "Complainant")
+    if channel not in COMPLAINT_CHANNELS:
+        errors.add("INVALID_CHANNEL", "channel", "投诉渠道无效", "Unknown complaint channel")
+    phone = (complainant_phone or "").strip()
+    if phone and not PHONE_RE.match(phone):
+        errors.add("INVALID_PHONE", "complainantPhone", "联系电话格式不正确", "The phone number is not valid")
+    case = None
+    if case_number:
+        case = ServiceCase.objects.select_related("handling_unit", "item__catalog_item", "window").filter(
+            case_number=case_number.strip()).first()
+        if case is None:
+            errors.add("UNKNOWN_CASE", "caseNumber", "未找到该办件", "No such case")
+    errors.raise_if_any()
+    if actor.role not in WORKERS | MANAGERS and not actor.county:
+        raise _not_allowed()
+    rating_unit = current_tenant()
+    owner = case.handling_unit if case else rating_unit
+    now = timezone.now()
+    follow_up_due, due, estimated = clocks.deadlines(now)
+    values = dict(source=Rectification.Source.COMPLAINT, rating_unit=rating_unit, source_evaluation_id=None,
+                  owner_unit=owner, case_number=case.case_number if case else "",
+                  item_name=case.item.catalog_item.name if case else "", window_name=str(case.window) if case and case.window else "",
+                  grade=None, channel=channel, comment=text.strip(), rater_name=complainant_name.strip(), rater_phone=phone,
+                  is_real_name=bool(complainant_name.strip() and phone), rated_at=now, follow_up_due=follow_up_due, due=due)
+    note = f"{COMPLAINT_CHANNELS[channel]}投诉，由{actor.label}登记" + ("；期限按周一至周五估算" if estimated else "")
+    with transaction.atomic():
+        if owner.pk == rating_unit.pk:
+            r = Rectification.objects.create(**values)
+            _event(r, actor, "COMPLAINT_OPENED", "", note)
+            return r
+        with schema_context(owner.schema_name):
+            r = Rectification.objects.create(**values)
+            _event(r, actor, "HANDED_OFF", "", note + f"；由{rating_unit.name}转交", rating_unit=rating_unit.schema_name)
+    return r
