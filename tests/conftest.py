@@ -115,6 +115,10 @@ def delete_rectifications(queryset) -> int:
             cursor.execute("ALTER TABLE rectification_rectificationevent DISABLE TRIGGER rectification_event_append_only")
         for model in (ContactAccess, Evidence, FollowUp, RectificationEvent):
             model.objects.filter(rectification_id__in=pks).delete()
+        from haochaping.disclosure.models import PublishedRectification
+        from tenants.resolution import current_tenant
+
+        PublishedRectification.objects.filter(tenant=current_tenant(), rectification_id__in=pks).delete()
         queryset.model.objects.filter(pk__in=pks).delete()
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE rectification_rectificationevent ENABLE TRIGGER rectification_event_append_only")

@@ -32,6 +32,7 @@ EXPECTED = {
     "workcalendar.CalendarYear": "shared",
     # County supervision (督办): escalations, instructions and internal circulars, no personal data.
     "supervision.Escalation": "shared",
+    "disclosure.PublishedRectification": "shared",
     "supervision.SupervisionInstruction": "shared",
     "supervision.Circular": "shared",
     "supervision.Circular_tenants": "shared",
@@ -78,7 +79,7 @@ EXPECTED = {
 
 # Personal data and raw events never live in the public schema (DESIGN §6); tenancy never in a tenant.
 MUST_BE_TENANT_ONLY = {"organizations", "items", "evaluations", "rectification", "notifications"}
-MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs", "integrity", "supervision"}
+MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs", "integrity", "supervision", "disclosure"}
 
 EXTENSION_PATTERNS = re.compile(
     r"CreateExtension|CREATE\s+EXTENSION|HStoreExtension|TrigramExtension|BtreeGinExtension|BtreeGistExtension|"

@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from haochaping.core.links import tenant_url
+from haochaping.disclosure.selectors import exclusion_counts
 from haochaping.items import selectors as item_selectors
 from haochaping.organizations import selectors as org_selectors
 from tenants.models import Tenant
@@ -13,7 +14,8 @@ from .rating_views import POSTER_ROLES
 
 def portal_home(request):
     tenants = Tenant.objects.exclude(schema_name="public").filter(is_active=True).order_by("kind", "official_code")
-    groups = [(label, [(t, tenant_url(t.schema_name)) for t in tenants if t.kind == kind])
+    counts = exclusion_counts()
+    groups = [(label, [(t, tenant_url(t.schema_name), counts.get(t.pk)) for t in tenants if t.kind == kind])
               for kind, label in Tenant.Kind.choices if kind != Tenant.Kind.COUNTY]
     return render(request, "web/portal_home.html", {"groups": groups, "county": connection.tenant})
 

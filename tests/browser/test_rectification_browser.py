@@ -85,6 +85,9 @@ def remove(pk: int, code: str) -> None:
             RectificationEvent.objects.filter(rectification_id=pk).delete()
             Rectification.objects.filter(pk=pk).delete()
             Evaluation.objects.filter(receipt_code=code).delete()
+            from haochaping.disclosure.models import PublishedRectification
+
+            PublishedRectification.objects.filter(tenant__schema_name="alpha", rectification_id=pk).delete()
 
     in_alpha(delete)
 

@@ -34,7 +34,7 @@ SUBMIT = f"""mutation($input: SubmitEvaluationInput!) {{ submitEvaluation(input:
   {ERRORS} }} }}"""
 PHONE = "13800138000"
 TENANT_LABELS = ("evaluations", "rectification", "notifications")
-PUBLIC_LABELS = ("integrity", "jobs")
+PUBLIC_LABELS = ("integrity", "jobs", "disclosure")
 
 
 # --------------------------------------------------------------------------------------------- helpers

@@ -23,7 +23,7 @@ from haochaping.organizations import services as orgs
 from haochaping.organizations.models import Window
 
 TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications")
-PUBLIC_LABELS = ("accounts", "tenants", "integrity", "jobs")
+PUBLIC_LABELS = ("accounts", "tenants", "integrity", "jobs", "disclosure")
 ERRORS = "errors { code message messageEn field }"
 SUBMIT = f"""mutation($input: SubmitEvaluationInput!) {{ submitEvaluation(input: $input) {{
   replayed evaluation {{ id }} {ERRORS} }} }}"""

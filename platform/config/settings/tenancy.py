@@ -10,6 +10,7 @@ SHARED_APPS = [
     "haochaping.demo",
     "haochaping.integrity",
     "haochaping.workcalendar",
+    "haochaping.disclosure",
     "haochaping.supervision",
     "django.contrib.contenttypes",
     "django.contrib.auth",

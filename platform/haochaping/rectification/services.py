@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 
 from haochaping.accounts.models import Role, User
 from haochaping.core.errors import DomainError, ErrorCollector
+from haochaping.disclosure.services import publish_rectification
 from haochaping.notifications.services import queue_notification
 from tenants.models import Tenant
 from tenants.resolution import current_tenant
@@ -81,6 +82,7 @@ def _act(rectification_id: int, version: int | None, actor: Actor, action: str, 
         r.version += 1
         r.save()
         _event(r, actor, action, before, note, **data)
+        publish_rectification(r)
     return r
 
 
@@ -105,11 +107,13 @@ def open_for_evaluation(evaluation, owner: Tenant, *, source: str = Rectificatio
     if owner.pk == rating_unit.pk:
         r = Rectification.objects.create(evaluation=evaluation, **values)
         _event(r, SYSTEM, "OPENED", "", note)
+        publish_rectification(r, receipt_code=evaluation.receipt_code)
         return r
     with schema_context(owner.schema_name):  # same transaction, the owner's schema
         r = Rectification.objects.create(**values)
         _event(r, SYSTEM, "HANDED_OFF", "", note or f"由{rating_unit.name}转交（谁办理、谁负责）",
                rating_unit=rating_unit.schema_name)
+        publish_rectification(r, receipt_code=evaluation.receipt_code)
     return r
 
 
@@ -129,6 +133,7 @@ def reopen_on_dispute(case_number: str, rating_unit: Tenant, evaluation) -> Rect
         r.version += 1
         r.save()
         _event(r, SYSTEM, "DISPUTED", before, "评价人追评不认可整改，重新整改并升级督办", grade=evaluation.grade)
+        publish_rectification(r)
     else:
         r.rater_confirmed = True
         r.version += 1
@@ -431,8 +436,10 @@ def open_complaint(*, text: str, channel: str, complainant_name: str = "", compl
         if owner.pk == rating_unit.pk:
             r = Rectification.objects.create(**values)
             _event(r, actor, "COMPLAINT_OPENED", "", note)
+            publish_rectification(r)
             return r
         with schema_context(owner.schema_name):
             r = Rectification.objects.create(**values)
             _event(r, actor, "HANDED_OFF", "", note + f"；由{rating_unit.name}转交", rating_unit=rating_unit.schema_name)
+            publish_rectification(r)
     return r

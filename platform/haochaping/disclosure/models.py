@@ -1,0 +1,26 @@
+"""What the public portal may read (public schema): redacted copies written by the tenants' own transactions.
+The portal never reads a tenant schema (DESIGN §6)."""
+from django.db import models
+
+
+class PublishedRectification(models.Model):
+    """One rectification's public face: no rater, staff or contact data. The feedback text is shown only to
+    whoever holds the rating's receipt code."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="published_rectifications")
+    rectification_id = models.BigIntegerField()
+    receipt_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    source = models.CharField(max_length=16)
+    item_name = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=20)
+    outcome = models.CharField(max_length=20, blank=True)
+    feedback = models.TextField(blank=True)
+    opened_at = models.DateTimeField()
+    due = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "公开的整改情况"
+        verbose_name_plural = verbose_name
+        constraints = [models.UniqueConstraint(fields=["tenant", "rectification_id"], name="one_published_per_rectification")]

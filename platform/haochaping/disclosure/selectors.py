@@ -1,0 +1,26 @@
+from django.db.models import Count, Q
+
+from tenants.models import Tenant
+
+from .models import PublishedRectification
+from .services import receipt_digest
+
+REJECTED = ("REJECTED_MISTAKEN", "REJECTED_MALICIOUS")
+
+
+def by_receipt(code: str) -> PublishedRectification | None:
+    if not code or len(code.strip()) < 6:
+        return None
+    return PublishedRectification.objects.select_related("tenant").filter(receipt_digest=receipt_digest(code)).first()
+
+
+def exclusion_counts() -> dict[int, dict[str, int]]:
+    """Per tenant: rectifications closed, and reviews not adopted as mistaken or malicious (published counts)."""
+    rows = (PublishedRectification.objects.values("tenant_id")
+            .annotate(closed=Count("pk", filter=Q(state="CLOSED")),
+                      mistaken=Count("pk", filter=Q(outcome="REJECTED_MISTAKEN")),
+                      malicious=Count("pk", filter=Q(outcome="REJECTED_MALICIOUS"))))
+    return {row["tenant_id"]: row for row in rows}
+
+
+__all__ = ["Tenant", "by_receipt", "exclusion_counts"]
