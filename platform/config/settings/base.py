@@ -102,3 +102,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(ROOT_DIR / ".run" / "mail")
 SMS_PROVIDER = env_str("SMS_PROVIDER", "haochaping.notifications.sms.RecordingSmsProvider")
+
+# Rectification clocks in Chinese working days (DESIGN.md §4).
+RECTIFICATION_FOLLOW_UP_WORKING_DAYS = _env_int("RECTIFICATION_FOLLOW_UP_WORKING_DAYS", 1)
+RECTIFICATION_WORKING_DAYS = _env_int("RECTIFICATION_WORKING_DAYS", 15)
+RECTIFICATION_DUE_SOON_WORKING_DAYS = _env_int("RECTIFICATION_DUE_SOON_WORKING_DAYS", 2)

@@ -1,15 +1,18 @@
-"""The rectification clocks (tenant or platform settings later): follow-up within 1 working day, rectification
-and feedback within 15 working days. A year missing from the calendar never blocks a rating: the deadline then
+"""The rectification clocks, each a platform setting (RECTIFICATION_* in settings, from the environment):
+follow-up within 1 working day, rectification and feedback within 15 working days, due-soon alerts 2 working
+days ahead. A year missing from the calendar never blocks a rating: the deadline then
 counts Monday–Friday and the opening event says so."""
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
+
 from haochaping.workcalendar.services import CalendarUnknown, WorkingCalendar
 
-FOLLOW_UP_WORKING_DAYS = 1
-RECTIFY_WORKING_DAYS = 15
-DUE_SOON_WORKING_DAYS = 2
+FOLLOW_UP_WORKING_DAYS = settings.RECTIFICATION_FOLLOW_UP_WORKING_DAYS
+RECTIFY_WORKING_DAYS = settings.RECTIFICATION_WORKING_DAYS
+DUE_SOON_WORKING_DAYS = settings.RECTIFICATION_DUE_SOON_WORKING_DAYS
 
 
 def _calendar() -> WorkingCalendar:

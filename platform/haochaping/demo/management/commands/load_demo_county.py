@@ -37,6 +37,11 @@ class Command(BaseCommand):
    paper forms / hotline {cg('/paper-forms/')}  {cg('/hotline/')}
    demo cases            CG-DEMO-0001 … CG-DEMO-0004 (QR: case number + last 4 digits 1234, 5678, 2468, 1357)
 
+ Bad reviews
+   城关镇 ledger (台账)   {cg('/rectifications/')}  (chengguan_handler; rejections approved by chengguan_agency)
+   county supervision     {public_url('/supervision/')}  (county_admin)
+   rater's receipt lookup {public_url('/receipt/')}
+
  API tokens (Authorization: Bearer …)
    城关镇 business system (cases:write, evaluations:write): {s['system_token']}
    third-party evaluator, read-only, all tenants:          {s['evaluator_token']}
