@@ -9,124 +9,26 @@ deleted again afterwards. Screenshots go to /tmp/hcp-*.png."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
 
 from conftest import PASSWORD, delete_rectifications, run_committed
+from live import CHROMIUM, ROOT, SCREENSHOTS, browser, daphne_server  # noqa: F401 - fixtures
 
 # The test's own connection sits in pytest-django's rolled-back transaction and, while Playwright's sync API runs its
 # event loop in this thread, Django refuses to use it: every read and write goes through run_committed's own thread
 # and connection, and Playwright is stopped (function scope) before pytest-django rolls back.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--host-resolver-rules=MAP *.localhost 127.0.0.1"]
-SCREENSHOTS = Path(tempfile.gettempdir())
-
 if not Path(CHROMIUM).exists():  # `make test` installs it; elsewhere these tests skip
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-# --- a live server on the test database ---------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url(db: dict) -> str:
-    user = quote(db.get("USER") or "postgres", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    host, port = db.get("HOST") or "", db.get("PORT") or ""
-    if host.startswith("/"):  # a socket directory
-        return f"postgresql://{user}{password}@/{db['NAME']}?host={quote(host, safe='')}" + (f"&port={port}" if port else "")
-    return f"postgresql://{user}{password}@{host or '127.0.0.1'}{f':{port}' if port else ''}/{db['NAME']}"
-
-
-class LiveServer:
-    def __init__(self, port: int, process: subprocess.Popen, log: Path):
-        self.port, self.process, self.log = port, process, log
-
-    def url(self, slug: str, path: str = "/") -> str:
-        return f"http://{slug}.localhost:{self.port}{path}"
-
-
-def _start_daphne(settings_dict: dict) -> LiveServer:
-    port = _free_port()
-    daphne = shutil.which("daphne", path=str(Path(sys.executable).parent)) or shutil.which("daphne")
-    assert daphne, "daphne is not installed"
-    env = dict(os.environ, DATABASE_URL=_database_url(settings_dict), PYTHONPATH=f"platform{os.pathsep}.",
-               BASE_DOMAIN=f"localhost:{port}", DJANGO_SETTINGS_MODULE="config.settings", DJANGO_ENV="development",
-               DJANGO_DEBUG="1", DB_POOL_MAX_SIZE="0", GRAPHIQL_ENABLED="0")
-    log = Path(tempfile.mkstemp(prefix="hcp-daphne-", suffix=".log")[1])
-    with log.open("wb") as out:
-        process = subprocess.Popen([daphne, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = LiveServer(port, process, log)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/device/", headers={"Host": f"alpha.localhost:{port}"})
-            with urllib.request.urlopen(request, timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            _stop(server)
-            pytest.fail(f"daphne did not start:\n{log.read_text()[-4000:]}")
-        time.sleep(0.3)
-
-
-def _stop(server: LiveServer) -> None:
-    if server.process.poll() is None:
-        os.killpg(server.process.pid, signal.SIGTERM)  # its own session: only daphne and its children
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait()
-
-
-@pytest.fixture(scope="module")
-def daphne_server(django_db_setup):
-    """daphne serving config.asgi on a free port against the test database (named by pytest-django)."""
-    settings_dict = dict(connection.settings_dict)
-    assert settings_dict["NAME"].startswith("test"), settings_dict["NAME"]
-    server = _start_daphne(settings_dict)
-    try:
-        yield server
-    finally:
-        _stop(server)  # before pytest-django drops the test database
-        server.log.unlink(missing_ok=True)
-
-
-@pytest.fixture
-def browser(daphne_server):
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
