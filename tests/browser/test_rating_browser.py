@@ -177,7 +177,7 @@ def test_qr_page_rate_and_get_a_receipt(daphne_server, phone):
         expect(page.locator("#thanks")).to_be_visible()
         expect(page.get_by_role("heading", name="感谢您的评价！")).to_be_visible()
         receipt = page.locator("#receipt-code").inner_text().strip()
-        assert re.fullmatch(r"[0-9A-F]{10}", receipt), receipt
+        assert re.fullmatch(r"[0-9A-F]{12}", receipt), receipt
         expect(page.locator("#bad-followup")).to_be_hidden()
         expect(page.locator("#rating-form")).to_be_hidden()
         screenshot(page, "qr-thanks")

@@ -65,3 +65,18 @@ def test_the_portal_publishes_exclusion_counts(alpha):
     row = html[html.index("甲镇"):]
     row = row[: row.index("</tr>")]
     assert "<td>1</td><td>1／0</td>" in row
+
+
+def test_a_receipt_code_held_in_two_tenants_shows_neither(alpha, beta):
+    """Codes are unique within a tenant only: an ambiguous code must never show another rater's answer."""
+    from django.utils import timezone
+
+    from haochaping.disclosure.services import receipt_digest
+
+    now = timezone.now()
+    for n, tenant in enumerate((alpha, beta), start=1):
+        PublishedRectification.objects.create(tenant=tenant, rectification_id=900 + n, receipt_digest=receipt_digest("ABCDEF123456"),
+                                              source="BAD_REVIEW", state="OPEN", opened_at=now, due=now)
+    assert _lookup("ABCDEF123456").status_code == 404
+    PublishedRectification.objects.filter(tenant=beta, rectification_id=902).delete()
+    assert _lookup("ABCDEF123456").status_code == 200

@@ -11,7 +11,9 @@ REJECTED = ("REJECTED_MISTAKEN", "REJECTED_MALICIOUS")
 def by_receipt(code: str) -> PublishedRectification | None:
     if not code or len(code.strip()) < 6:
         return None
-    return PublishedRectification.objects.select_related("tenant").filter(receipt_digest=receipt_digest(code)).first()
+    # Receipt codes are unique within a tenant only: an ambiguous code shows nothing rather than another's answer.
+    matches = list(PublishedRectification.objects.select_related("tenant").filter(receipt_digest=receipt_digest(code))[:2])
+    return matches[0] if len(matches) == 1 else None
 
 
 def exclusion_counts() -> dict[int, dict[str, int]]:

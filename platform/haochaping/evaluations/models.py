@@ -147,7 +147,9 @@ class Evaluation(models.Model):
             models.UniqueConstraint(fields=["case", "round"], condition=Q(case__isnull=False),
                                     name="one_evaluation_per_case_and_round"),
         ]
-        indexes = [models.Index(fields=["window", "created_at"], name="evaluation_window_time")]
+        # The honesty checks look back by press time, per window (streaks) and per device (press interval).
+        indexes = [models.Index(fields=["window", "rated_at"], name="evaluation_window_rated"),
+                   models.Index(fields=["device", "rated_at"], name="evaluation_device_rated")]
 
     @property
     def is_real_name(self) -> bool:

@@ -298,7 +298,8 @@ def _flag_duplicate(evaluation: Evaluation) -> None:
     """The same comment again within half an hour (copy-paste campaigns): flagged, both ratings kept."""
     if len(evaluation.comment) < DUPLICATE_MIN_LENGTH:
         return
-    twins = list(Evaluation.objects.filter(comment=evaluation.comment, rated_at__gte=evaluation.rated_at - DUPLICATE_WINDOW)
+    # By arrival time (indexed), so the look-back stays a small range scan on a large table.
+    twins = list(Evaluation.objects.filter(created_at__gte=timezone.now() - DUPLICATE_WINDOW, comment=evaluation.comment)
                  .exclude(pk=evaluation.pk).values_list("pk", flat=True)[:20])
     if twins:
         raise_flag(SuspicionFlag.Kind.DUPLICATE_CONTENT, subject=f"comment:{digest(evaluation.comment, 'comment')[:16]}",
@@ -387,7 +388,7 @@ def _submit(data: EvaluationInput, who: Submitter, key: str | None) -> SubmitRes
                 window=targets.window, staff=targets.staff, platform=targets.platform, device=targets.device,
                 questionnaire=saved_questionnaire(questionnaire), answers=answers, comment=comment, real_name_basis=basis,
                 rater_name=(data.rater_name or "").strip(), rater_phone=phone,
-                receipt_code=secrets.token_hex(5).upper(), idempotency_key=key, entered_by=targets.entered_by,
+                receipt_code=secrets.token_hex(6).upper(), idempotency_key=key, entered_by=targets.entered_by,
                 paper_form=targets.paper_form, client_key=digest(who.client_ip, "ip") if who.client_ip else "",
                 is_bad=grades.is_bad(data.grade), is_supplementary=supplementary, rated_at=rated_at,
             )
