@@ -3,6 +3,9 @@ import strawberry
 
 from .accounts.mutations import RevokeTokenMutations, TenantTokenMutations
 from .accounts.queries import AccountQueries
+from .boards.mutations import BoardMutations
+from .boards.queries import BoardQueries
+from .boards.subscriptions import BoardSubscriptions
 from .catalog.queries import CatalogQueries
 from .core.build import build_schema
 from .evaluations.mutations import EvaluationMutations
@@ -21,14 +24,19 @@ from .tenancy.queries import TenantSelfQueries
 
 @strawberry.type
 class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries, CatalogQueries, EvaluationQueries,
-            RectificationQueries, TenantSupervisionQueries):
+            RectificationQueries, TenantSupervisionQueries, BoardQueries):
     pass
 
 
 @strawberry.type
 class Mutation(OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations, EvaluationMutations,
-               PaperFormMutations, RectificationMutations, TenantSupervisionMutations):
+               PaperFormMutations, RectificationMutations, TenantSupervisionMutations, BoardMutations):
     pass
 
 
-schema = build_schema(Query, Mutation)
+@strawberry.type(description="Served over websockets (graphql-transport-ws) on this host's /graphql/")
+class Subscription(BoardSubscriptions):
+    pass
+
+
+schema = build_schema(Query, Mutation, Subscription)

@@ -64,6 +64,9 @@ EXPECTED = {
     "rectification.ContactAccess": "tenant",
     "notifications.Notification": "tenant",
     "notifications.SmsRecord": "tenant",
+    "boards.HallBoard": "tenant",
+    "boards.HallBoard_managers": "tenant",
+    "boards.BoardAlert": "tenant",
     # Both: each schema has its own users, tokens, sessions, permissions and admin log.
     "accounts.User": "both",
     "accounts.User_groups": "both",

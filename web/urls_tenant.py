@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import entry_views, rating_views, rectification_views, views
+from . import board_views, entry_views, rating_views, rectification_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -25,5 +25,7 @@ urlpatterns = [
     path("rectifications/<int:pk>/evidence/<int:evidence_id>/", rectification_views.evidence_download,
          name="rectification_evidence"),
     path("receipt/", rectification_views.receipt, name="receipt"),
+    path("board/<str:hall_code>/", board_views.board_page, name="board"),
+    path("board/<str:hall_code>/manage/", board_views.board_manage_page, name="board_manage"),
     path("", include("web.urls_common")),
 ]

@@ -18,10 +18,11 @@ def _should_mask(error: GraphQLError) -> bool:
     return not str(original).startswith(SAFE_MESSAGE_PREFIXES)
 
 
-def build_schema(query: type, mutation: type) -> strawberry.Schema:
+def build_schema(query: type, mutation: type | None, subscription: type | None = None) -> strawberry.Schema:
     return strawberry.Schema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
         # Factories, so each request gets fresh extension state.
         extensions=[
@@ -37,8 +38,8 @@ def build_schema(query: type, mutation: type) -> strawberry.Schema:
 
 
 def root_fields(schema: strawberry.Schema):
-    """(operation, field) for every root query and mutation field: used by the permission walk."""
-    for operation, root in (("query", schema.query), ("mutation", schema.mutation)):
+    """(operation, field) for every root query, mutation and subscription field: used by the permission walk."""
+    for operation, root in (("query", schema.query), ("mutation", schema.mutation), ("subscription", schema.subscription)):
         if root is None:
             continue
         definition: StrawberryObjectDefinition = root.__strawberry_definition__

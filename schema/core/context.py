@@ -27,4 +27,7 @@ class Principal:
 
 
 def principal(info) -> Principal:
-    return info.context.request.principal
+    # Over websockets strawberry's context is a dict whose request is the consumer (schema/realtime.py).
+    context = info.context
+    request = context["request"] if isinstance(context, dict) else context.request
+    return getattr(request, "principal", None) or Principal()

@@ -128,6 +128,9 @@ class EvaluationPolicyInput:
     phone_max_per_day: int | None = None
     streak_length: int | None = None
     streak_seconds: int | None = None
+    board_alert_bad_percent: int | None = None
+    board_alert_minutes: int | None = None
+    board_alert_min_ratings: int | None = None
 
 
 @strawberry.type

@@ -182,3 +182,6 @@ class EvaluationPolicy:
     phone_max_per_day: int
     streak_length: int
     streak_seconds: int
+    board_alert_bad_percent: int = strawberry.field(description="评价屏差评预警：时段内差评占比（%）达到此值")
+    board_alert_minutes: int = strawberry.field(description="评价屏差评预警的滚动时段（分钟）")
+    board_alert_min_ratings: int = strawberry.field(description="评价屏差评预警：时段内至少这么多条评价")

@@ -32,7 +32,7 @@ from schema.tenant import schema as tenant_schema
 
 from conftest import guide_input
 
-TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications")
+TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications", "boards")
 PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs", "supervision", "disclosure")
 ERRORS = "errors { code message messageEn field }"
 SECOND_ORG = 900  # far above anything a sequence reaches during a test run
@@ -94,7 +94,8 @@ def nodes(data: dict, field: str) -> list[dict]:
 
 def root_fields(schema, operation: str) -> set[str]:
     graphql_schema = schema._schema
-    root = graphql_schema.query_type if operation == "query" else graphql_schema.mutation_type
+    root = {"query": graphql_schema.query_type, "mutation": graphql_schema.mutation_type,
+            "subscription": graphql_schema.subscription_type}[operation]
     return set(root.fields)
 
 
@@ -251,9 +252,30 @@ SUPERVISION_QUERIES = {
 }
 
 
+# Hall boards (queries, mutations, the subscription and websocket groups): tests/boards/, with alpha and beta
+# holding the same hall code and primary keys.
+BOARD_FIELDS = {
+    "hallBoard": "tests/boards/test_board_graphql.py::test_snapshot_without_a_valid_link_is_refused_for_anonymous",
+    "boardAlerts": "tests/boards/test_board_graphql.py::test_board_alerts_and_acknowledge_on_the_hosts_own_rows",
+    "acknowledgeBoardAlert": "tests/boards/test_board_graphql.py::test_board_alerts_and_acknowledge_on_the_hosts_own_rows",
+    "hallBoardLink": "tests/boards/test_board_graphql.py::test_board_link_rotation_is_per_tenant",
+    "evaluationAdded": "tests/boards/test_board_socket.py::test_subscription_with_a_board_token_streams_its_hall_only",
+}
+
+
+def test_board_fields_name_real_tests():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for target in BOARD_FIELDS.values():
+        path, name = target.split("::")
+        assert f"def {name}(" in (root / path).read_text(), target
+    assert root_fields(tenant_schema, "subscription") == {"evaluationAdded"}
+
+
 def test_every_tenant_query_is_covered():
     assert root_fields(tenant_schema, "query") == (set(LIST_QUERIES) | set(SINGLE_QUERIES) | set(PRINCIPAL_QUERIES)
-                                                   | set(SUPERVISION_QUERIES))
+                                                   | set(SUPERVISION_QUERIES) | {"hallBoard", "boardAlerts"})
     assert all(name in globals() for name in PRINCIPAL_QUERIES.values())
     assert all(name in globals() for name in SUPERVISION_QUERIES.values())
 
@@ -458,7 +480,7 @@ SUPERVISION_MUTATIONS = {
 
 def test_every_tenant_mutation_is_covered():
     covered = ({name.split(".")[0] for name in CROSS_ID_MUTATIONS} | set(NO_ID_MUTATIONS) | set(KEYED_MUTATIONS)
-               | set(RECTIFICATION_MUTATIONS) | set(SUPERVISION_MUTATIONS))
+               | set(RECTIFICATION_MUTATIONS) | set(SUPERVISION_MUTATIONS) | {"acknowledgeBoardAlert", "hallBoardLink"})
     assert root_fields(tenant_schema, "mutation") == covered
     assert all(name in globals() for name in KEYED_MUTATIONS.values() if "::" not in name)
     assert all(name in globals() for name in SUPERVISION_MUTATIONS.values())
@@ -741,6 +763,8 @@ ALPHA_CONTROLS = {
     "myResults": ("{ myResults { __typename } }", "staff"),
     "ratingRequestState": ("{ ratingRequestState(promptId: 1) }", "staff"),
     "rectification": ('{ rectification(id: "x") { __typename } }', "viewer"),
+    "hallBoard": ('{ hallBoard(hallCode: "H01") { __typename } }', "viewer"),
+    "boardAlerts": ('{ boardAlerts(hallCode: "H01") { __typename } }', "viewer"),
 }
 
 

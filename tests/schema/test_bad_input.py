@@ -25,7 +25,7 @@ from haochaping.organizations.models import Window
 from schema.platform import schema as platform_schema
 from schema.tenant import schema as tenant_schema
 
-TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications")
+TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications", "boards")
 PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs", "workcalendar", "supervision", "disclosure")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PAST = "2020-01-01T00:00:00+08:00"
@@ -178,6 +178,11 @@ TENANT_MUTATIONS = {
                             {"id": None, "version": 0}),
     # 签收督办意见: the instruction comes from BASE_SETUP (_instruction).
     "acknowledgeSupervisionInstruction": ("$id: ID!", "id: $id", "instruction { id }", {"id": None}),
+    # Hall boards: the alert comes from BASE_SETUP (_board_alert).
+    "acknowledgeBoardAlert": ("$id: ID!, $note: String!", "id: $id, note: $note", "alert { id state }",
+                              {"id": None, "note": "已到窗口了解情况"}),
+    "hallBoardLink": ("$hall: String!, $rotate: Boolean!", "hallCode: $hall, rotate: $rotate", "url",
+                      {"hall": "H01", "rotate": True}),
 }
 # Multipart uploads: bad files of importPaperForms are in tests/evaluations/test_paper_forms.py (as importCatalog's
 # are below).
@@ -287,8 +292,27 @@ def _handler_role(role: str) -> None:
         User.objects.filter(username="handler").update(role=role)
 
 
+def _board_alert(state: str = "OPEN") -> dict:
+    from haochaping.boards.models import BoardAlert
+    from haochaping.organizations.models import ServiceOrg
+
+    with schema_context("alpha"):
+        alert = BoardAlert.objects.create(org=ServiceOrg.objects.get(code="H01"), window=Window.objects.get(pk=1),
+                                          raised_at=timezone.now(), ratings=4, bad_ratings=2, period_minutes=15,
+                                          threshold_percent=50, state=state)
+    return {"id": gid("BoardAlert", alert.pk)}
+
+
+def _acknowledge_board_alerts() -> None:
+    from haochaping.boards.models import BoardAlert
+
+    with schema_context("alpha"):
+        BoardAlert.objects.update(state="ACKNOWLEDGED", acknowledged_at=timezone.now())
+
+
 # Rows a mutation's base input needs (also run before each of its bad cases); may return variables.
 BASE_SETUP = {
+    "acknowledgeBoardAlert": _board_alert,
     "recordOverdueReason": lambda: _case("LATE-0001", late=True),
     "requestRating": lambda: _case("DONE-0001"),
     "verifyPhoneCode": _phone_code,
@@ -549,6 +573,20 @@ TENANT_CASES = [
     bad("updateEvaluationPolicy", "streak of one", {"input": {"streakLength": 1}}, [("OUT_OF_RANGE", "streakLength")]),
     bad("updateEvaluationPolicy", "several at once", {"input": {"ipMaxPerHour": 0, "phoneMaxPerDay": 0, "streakSeconds": 5}},
         [("OUT_OF_RANGE", "ipMaxPerHour"), ("OUT_OF_RANGE", "phoneMaxPerDay"), ("OUT_OF_RANGE", "streakSeconds")]),
+    bad("updateEvaluationPolicy", "board alert out of range",
+        {"input": {"boardAlertBadPercent": 101, "boardAlertMinutes": 0, "boardAlertMinRatings": 0}},
+        [("OUT_OF_RANGE", "boardAlertBadPercent"), ("OUT_OF_RANGE", "boardAlertMinutes"),
+         ("OUT_OF_RANGE", "boardAlertMinRatings")]),
+    # acknowledgeBoardAlert
+    bad("acknowledgeBoardAlert", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("acknowledgeBoardAlert", "unknown alert", {"id": gid("BoardAlert", 999)}, [(NF, "id")]),
+    bad("acknowledgeBoardAlert", "another type's id", {"id": gid("Window", 1)}, [(NF, "id")]),
+    bad("acknowledgeBoardAlert", "already acknowledged", {}, [("ALREADY_ACKNOWLEDGED", "id")],
+        setup=_acknowledge_board_alerts),
+    bad("acknowledgeBoardAlert", "note too long", {"note": "很" * 501}, [("TOO_LONG", "note")]),
+    # hallBoardLink
+    bad("hallBoardLink", "unknown hall", {"hall": "NOPE"}, [(NF, "hallCode")]),
+    bad("hallBoardLink", "empty hall", {"hall": ""}, [(NF, "hallCode")]),
     # issuePaperForms
     bad("issuePaperForms", "zero forms", {"count": 0}, [("INVALID_COUNT", "count")]),
     bad("issuePaperForms", "too many forms", {"count": 201}, [("INVALID_COUNT", "count")]),

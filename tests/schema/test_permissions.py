@@ -17,11 +17,12 @@ from strawberry.permission import PermissionExtension
 from haochaping.organizations.models import ServicePlatform
 from schema import platform as platform_schema
 from schema import tenant as tenant_schema
+from schema.realtime import realtime_schema
 from schema.core.build import root_fields
 from schema.core.permissions import _Permission, AnyOf, Public
 from tenants.models import Tenant
 
-SCHEMAS = {"tenant": tenant_schema.schema, "platform": platform_schema.schema}
+SCHEMAS = {"tenant": tenant_schema.schema, "platform": platform_schema.schema, "realtime": realtime_schema}
 
 # (schema, operation, GraphQL field name). Adding a public root field means adding it here, in review.
 PUBLIC_ALLOWLIST = {
@@ -40,6 +41,10 @@ PUBLIC_ALLOWLIST = {
     ("tenant", "mutation", "submitEvaluation"),
     ("tenant", "mutation", "requestPhoneCode"),
     ("tenant", "mutation", "verifyPhoneCode"),
+    # A hall board's snapshot: anonymised figures, opened by the board's signed link (checked in the domain).
+    ("tenant", "query", "hallBoard"),
+    # Over websockets the connection authenticates in connection_init before any of these runs.
+    ("realtime", "query", "hallBoard"),
     ("platform", "query", "me"),
     ("platform", "query", "catalogItems"),
     ("platform", "query", "tenants"),
@@ -71,11 +76,13 @@ def _is_public(permission) -> bool:
 
 def test_the_walk_sees_both_schemas_roots():
     seen = {(s, op) for s, op, _, _ in _walk()}
-    assert seen == {("tenant", "query"), ("tenant", "mutation"), ("platform", "query"), ("platform", "mutation")}
+    assert seen == {("tenant", "query"), ("tenant", "mutation"), ("tenant", "subscription"), ("platform", "query"),
+                    ("platform", "mutation"), ("realtime", "query"), ("realtime", "subscription")}
     names = {(s, op, name) for s, op, name, _ in _walk()}
     # Spot checks, so a broken walk (e.g. an empty root) cannot pass vacuously.
     assert {("tenant", "query", "ratingDevices"), ("tenant", "mutation", "createServicePlatform"),
-            ("platform", "mutation", "createTenant"), ("platform", "mutation", "importCatalog")} <= names
+            ("platform", "mutation", "createTenant"), ("platform", "mutation", "importCatalog"),
+            ("tenant", "subscription", "evaluationAdded"), ("realtime", "subscription", "evaluationAdded")} <= names
 
 
 def test_every_root_field_declares_a_permission():
@@ -155,13 +162,16 @@ TENANT_OPERATIONS = {
         'applicantName: "王小明", acceptedAt: "2026-11-02T09:00:00+08:00"}) { created errors { code } } }', set()),
     # County supervision (督办) as the tenant sees it: signed-in readers, no read token.
     "supervisionInstructions": ("{ supervisionInstructions { id text } }", READERS - {"token:read"}),
+    # Hall boards: alerts for readers; the board link (a display credential) for the tenant admin only.
+    "boardAlerts": ('{ boardAlerts(hallCode: "H01") { id } }', READERS),
+    "hallBoardLink": ('mutation { hallBoardLink(hallCode: "H01") { url errors { code } } }', TENANT_ADMIN),
 }
 # What an allowed call returns, for the operations not checked by their own branch below.
 TENANT_VALUES = {
     "evaluations": {"totalCount": 0}, "serviceCases": {"totalCount": 0}, "rectifications": {"totalCount": 0},
     "myResults": [], "evaluationPolicy": {"labelSet": "SATISFACTION"},
     "updateEvaluationPolicy": {"policy": {"streakLength": 9}, "errors": []},
-    "supervisionInstructions": [],
+    "supervisionInstructions": [], "boardAlerts": [],
 }
 
 PLATFORM_OPERATIONS = {
@@ -260,6 +270,8 @@ def test_tenant_host_matrix(caller, principal, field):
             assert value["platform"] == {"code": "P99", "name": "矩阵热线"}
         elif field == "windows":
             assert value["edges"] == [{"node": {"code": "W01"}}]
+        elif field == "hallBoardLink":
+            assert "/board/H01/?t=" in value["url"] and value["url"].startswith("http")
         elif field in TENANT_VALUES:
             assert value == TENANT_VALUES[field]
         else:

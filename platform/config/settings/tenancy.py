@@ -35,6 +35,7 @@ TENANT_APPS = [
     "haochaping.evaluations",
     "haochaping.rectification",
     "haochaping.notifications",
+    "haochaping.boards",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

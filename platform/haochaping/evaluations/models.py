@@ -25,6 +25,10 @@ class EvaluationPolicy(models.Model):
     phone_max_per_day = models.PositiveIntegerField("每个手机号每天最多评价数", default=10)
     streak_length = models.PositiveIntegerField("可疑连续好评条数", default=8)
     streak_seconds = models.PositiveIntegerField("可疑连续好评时间窗（秒）", default=120)
+    # Hall-board alert (HappyOrNot style): a window's bad share over a rolling period alerts the hall's managers.
+    board_alert_bad_percent = models.PositiveIntegerField("差评预警占比（%）", default=50)
+    board_alert_minutes = models.PositiveIntegerField("差评预警时段（分钟）", default=15)
+    board_alert_min_ratings = models.PositiveIntegerField("差评预警最少评价数", default=4)
 
     class Meta:
         verbose_name = "评价规则"

@@ -15,6 +15,9 @@ POLICY_LIMITS = {
     "phone_max_per_day": (1, 1000),
     "streak_length": (2, 1000),
     "streak_seconds": (10, 86400),
+    "board_alert_bad_percent": (1, 100),
+    "board_alert_minutes": (1, 1440),
+    "board_alert_min_ratings": (1, 1000),
 }
 
 

@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 
 from tenants.resolution import current_tenant
 from haochaping.accounts.models import ApiToken, Role, User
+from haochaping.boards.services import record_rating
 from haochaping.core import ratelimit
 from haochaping.core.errors import DomainError, ErrorCollector
 from haochaping.core.privacy import digest
@@ -423,3 +424,4 @@ def _after_insert(evaluation: Evaluation, t: _Targets, policy) -> None:
         open_for_evaluation(evaluation, owner)
     _flag_streak(evaluation, policy)
     _flag_duplicate(evaluation)
+    record_rating(evaluation)  # last: it holds the hall's sequence row until commit
