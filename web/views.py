@@ -3,6 +3,7 @@ from django.db import connection
 from django.http import Http404
 from django.shortcuts import render
 
+from haochaping.boards import services as board_services
 from haochaping.core.links import tenant_url
 from haochaping.disclosure.selectors import exclusion_counts
 from haochaping.items import selectors as item_selectors
@@ -23,8 +24,11 @@ def portal_home(request):
 def tenant_home(request):
     orgs = org_selectors.orgs().prefetch_related("windows", "ancillary_services")
     can_print_posters = getattr(request.user, "role", None) in POSTER_ROLES
+    # Named hall managers with other roles reach their manager view from the alert e-mail.
+    can_manage_boards = getattr(request.user, "role", None) in board_services.MANAGER_ROLES
     return render(request, "web/tenant_home.html", {"tenant": connection.tenant, "orgs": orgs,
-                                                    "can_print_posters": can_print_posters})
+                                                    "can_print_posters": can_print_posters,
+                                                    "can_manage_boards": can_manage_boards})
 
 
 def item_list(request):

@@ -67,11 +67,12 @@ def committed(db):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _close_channels_database_thread():
+def _close_channels_database_thread(django_db_setup, django_db_blocker):
     """channels runs database_sync_to_async on one shared thread with its own connection: close it before
-    pytest-django drops the test database."""
+    pytest-django drops the test database (this fixture depends on the database, so it is torn down first)."""
     yield
-    async_to_sync(database_sync_to_async(connections.close_all))()
+    with django_db_blocker.unblock():
+        async_to_sync(database_sync_to_async(connections.close_all))()
 
 
 def rate(slug: str, grade: int, window_code: str = "W01", comment: str = "", hall_code: str = "H01"):

@@ -7,7 +7,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels-redis blocks in BZPOPMIN
+            # waiting for messages: an idle process then gets a TimeoutError in its receive loop, which kills the
+            # consumer that happened to be receiving (board sockets closed with 1011 every ~5 s; redis-py #4091).
+            # A read timeout well above the BZPOPMIN timeout keeps dead-connection detection without the race.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
         }
     }
 else:

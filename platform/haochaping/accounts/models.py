@@ -26,8 +26,9 @@ _KEEP = {"view", "add", "change", "delete"}
 ROLE_ADMIN_PERMISSIONS: dict[str, dict[str, set[str]]] = {
     Role.COUNTY_ADMIN: {"tenants": {"view", "change"}, "catalog": _KEEP, "accounts": _KEEP, "jobs": {"view"}},
     Role.COUNTY_SUPERVISOR: {"tenants": {"view"}, "catalog": {"view"}},
-    Role.TENANT_ADMIN: {"organizations": _KEEP, "items": _KEEP, "accounts": _KEEP, "notifications": {"view"}},
-    Role.AGENCY: {"organizations": {"view"}, "items": {"view"}},
+    Role.TENANT_ADMIN: {"organizations": _KEEP, "items": _KEEP, "accounts": _KEEP, "notifications": {"view"},
+                        "boards": {"view", "add", "change"}},
+    Role.AGENCY: {"organizations": {"view"}, "items": {"view"}, "boards": {"view"}},
     Role.HANDLER: {"organizations": {"view"}, "items": {"view"}},
     Role.VIEWER: {"organizations": {"view"}, "items": {"view"}},
 }

@@ -186,15 +186,16 @@ def snapshot(org: ServiceOrg, *, include_alerts: bool = False) -> dict:
 # --- a rating arrives ---------------------------------------------------------------------------------------
 
 
-def record_rating(evaluation: Evaluation) -> None:
+def record_rating(evaluation: Evaluation, policy=None) -> None:
     """Called inside the rating's transaction (last, to hold the hall's sequence row as briefly as possible):
     numbers the event, checks the alert threshold, and publishes both after commit."""
     window = evaluation.window
     if window is None:
         return
     org = window.org
-    label_set = get_policy().label_set
-    alert = _check_threshold(evaluation, window, org) if evaluation.is_bad else None
+    policy = policy or get_policy()
+    label_set = policy.label_set
+    alert = _check_threshold(evaluation, window, org, policy) if evaluation.is_bad else None
     with connection.cursor() as cursor:
         # One statement: creates the hall's board row on its first rating, else raises its sequence.
         cursor.execute(
@@ -211,10 +212,9 @@ def record_rating(evaluation: Evaluation) -> None:
         transaction.on_commit(lambda: publisher.publish(publisher.manager_group(schema, org.code), "board.event", message))
 
 
-def _check_threshold(evaluation: Evaluation, window: Window, org: ServiceOrg) -> BoardAlert | None:
+def _check_threshold(evaluation: Evaluation, window: Window, org: ServiceOrg, policy) -> BoardAlert | None:
     """Bad share at this window over the rolling period (only a bad rating can push it over). One open alert per
     window; after an acknowledgement a new one needs a full period of its own."""
-    policy = get_policy()
     since = evaluation.rated_at - timedelta(minutes=policy.board_alert_minutes)
     stats = Evaluation.objects.filter(window=window, rated_at__gt=since, rated_at__lte=evaluation.rated_at,
                                       excluded_from_scores=False).aggregate(

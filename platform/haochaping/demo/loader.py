@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from haochaping.accounts.models import ApiToken, Role, User
 from haochaping.accounts.tokens import issue_evaluator_token
+from haochaping.boards.services import board_url
 from haochaping.catalog.services import import_catalog
 from haochaping.items.models import ServiceItem
 from haochaping.items.services import GuideInput, adopt_item
@@ -137,7 +138,10 @@ def load_demo_county(stdout=None) -> DemoResult:
             _populate_tenant(tenant, spec, catalog, dept_tenants)
         say(f"  {tenant.name} ({slug}) ready\n")
     with schema_context("chengguan"), transaction.atomic():
-        _user("chengguan_agency", Role.AGENCY, "城关镇政务服务管理办公室")
+        agency = _user("chengguan_agency", Role.AGENCY, "城关镇政务服务管理办公室")
+        if not agency.email:  # hall-board alerts are mailed to the hall's managers
+            agency.email = "agency@chengguan.example.cn"
+            agency.save(update_fields=["email"])
         _user("chengguan_handler", Role.HANDLER, "城关镇整改专人")
         _chengguan_channels()
     return DemoResult(tenants_created=created)
@@ -208,6 +212,8 @@ def issue_demo_secrets() -> dict[str, str]:
         device.save(update_fields=["token"])
         secrets_["device_token"] = issued.secret
         secrets_["qr_url"] = tenant_url("chengguan", f"/r/{window_qr_token(device.window)}/")
+        secrets_["board_url"] = board_url(device.window.org)
+        secrets_["board_manage_url"] = tenant_url("chengguan", f"/board/{device.window.org.code}/manage/")
         secrets_["poster_url"] = tenant_url("chengguan", f"/windows/{global_id('Window', device.window.pk)}/poster.png")
         invitation = Invitation.objects.filter(case__case_number="CG-DEMO-0001", channel="SMS").first()
         secrets_["invitation_url"] = invitation_url(invitation) if invitation else ""

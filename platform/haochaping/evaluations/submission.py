@@ -424,4 +424,4 @@ def _after_insert(evaluation: Evaluation, t: _Targets, policy) -> None:
         open_for_evaluation(evaluation, owner)
     _flag_streak(evaluation, policy)
     _flag_duplicate(evaluation)
-    record_rating(evaluation)  # last: it holds the hall's sequence row until commit
+    record_rating(evaluation, policy)  # last: it holds the hall's sequence row until commit

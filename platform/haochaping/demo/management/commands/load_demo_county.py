@@ -37,6 +37,10 @@ class Command(BaseCommand):
    paper forms / hotline {cg('/paper-forms/')}  {cg('/hotline/')}
    demo cases            CG-DEMO-0001 … CG-DEMO-0004 (QR: case number + last 4 digits 1234, 5678, 2468, 1357)
 
+ Hall board (评价实时大屏, 1920×1080; rate on the QR page above and watch it change)
+   board                 {s['board_url']}
+   manager view (alerts) {s['board_manage_url']}  (chengguan_agency)
+
  Bad reviews
    城关镇 ledger (台账)   {cg('/rectifications/')}  (chengguan_handler; rejections approved by chengguan_agency)
    county supervision     {public_url('/supervision/')}  (county_admin)
