@@ -67,6 +67,8 @@ EXPECTED = {
     "boards.HallBoard": "tenant",
     "boards.HallBoard_managers": "tenant",
     "boards.BoardAlert": "tenant",
+    "analytics.TenantCount": "tenant",
+    "disclosure.PublicCount": "shared",
     # Both: each schema has its own users, tokens, sessions, permissions and admin log.
     "accounts.User": "both",
     "accounts.User_groups": "both",
@@ -81,7 +83,7 @@ EXPECTED = {
 }
 
 # Personal data and raw events never live in the public schema (DESIGN §6); tenancy never in a tenant.
-MUST_BE_TENANT_ONLY = {"organizations", "items", "evaluations", "rectification", "notifications"}
+MUST_BE_TENANT_ONLY = {"organizations", "items", "evaluations", "rectification", "notifications", "boards", "analytics"}
 MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs", "integrity", "supervision", "disclosure"}
 
 EXTENSION_PATTERNS = re.compile(

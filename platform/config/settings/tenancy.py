@@ -36,6 +36,7 @@ TENANT_APPS = [
     "haochaping.rectification",
     "haochaping.notifications",
     "haochaping.boards",
+    "haochaping.analytics",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -24,3 +24,27 @@ class PublishedRectification(models.Model):
         verbose_name = "公开的整改情况"
         verbose_name_plural = verbose_name
         constraints = [models.UniqueConstraint(fields=["tenant", "rectification_id"], name="one_published_per_rectification")]
+
+
+class PublicCount(models.Model):
+    """Evaluation counts copied from each tenant's analytics.TenantCount by the fold: no staff, codes only."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField("日期")
+    item_code = models.CharField(max_length=64, blank=True)
+    org_code = models.CharField(max_length=32, blank=True)
+    window_code = models.CharField(max_length=16, blank=True)
+    platform_code = models.CharField(max_length=32, blank=True)
+    channel = models.CharField(max_length=16)
+    grade = models.PositiveSmallIntegerField()
+    excluded = models.BooleanField(default=False)
+    n = models.IntegerField(default=0)  # not Positive: a decrement is upserted as a row with n < 0
+
+    class Meta:
+        verbose_name = "公开评价统计"
+        verbose_name_plural = verbose_name
+        constraints = [models.UniqueConstraint(
+            fields=["tenant", "day", "item_code", "org_code", "window_code", "platform_code", "channel", "grade",
+                    "excluded"], name="public_count_cell")]
+        indexes = [models.Index(fields=["tenant", "day"], name="public_count_tenant_day"),
+                   models.Index(fields=["day"], name="public_count_day")]

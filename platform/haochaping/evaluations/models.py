@@ -137,6 +137,8 @@ class Evaluation(models.Model):
     is_supplementary = models.BooleanField("补充评价", default=False)
     # A review rejected as mistaken or malicious (with the agency's approval) is left out of every score.
     excluded_from_scores = models.BooleanField("不计入统计", default=False)
+    # How analytics last counted this rating: NULL = not yet; else the exclusion state it was counted under.
+    aggregated_as_excluded = models.BooleanField(null=True, blank=True, editable=False)
     # When the rater pressed: a device replaying its offline queue reports the original time.
     rated_at = models.DateTimeField("评价时间")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -153,7 +155,11 @@ class Evaluation(models.Model):
         ]
         # The honesty checks look back by press time, per window (streaks) and per device (press interval).
         indexes = [models.Index(fields=["window", "rated_at"], name="evaluation_window_rated"),
-                   models.Index(fields=["device", "rated_at"], name="evaluation_device_rated")]
+                   models.Index(fields=["device", "rated_at"], name="evaluation_device_rated"),
+                   # The fold's work list stays tiny however many ratings are stored.
+                   models.Index(fields=["id"], name="evaluation_fold_pending",
+                                condition=Q(aggregated_as_excluded__isnull=True)
+                                | ~Q(aggregated_as_excluded=models.F("excluded_from_scores")))]
 
     @property
     def is_real_name(self) -> bool:

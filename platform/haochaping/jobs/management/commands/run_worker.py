@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from haochaping.analytics.fold import fold_all
 from haochaping.jobs.scheduler import enqueue_periodic
 from haochaping.jobs.services import run_due_jobs
 
@@ -22,10 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--scan-interval", type=float, default=300.0,
                             help="seconds between periodic scans (one rectification.scan job per active tenant, "
                                  "deduped per tenant and time bucket across workers); 0 turns the scheduler off")
+        parser.add_argument("--fold-interval", type=float, default=1.0,
+                            help="seconds between folds of new ratings into the analytics counts (0: off)")
 
-    def handle(self, *args, once, idle_sleep, error_sleep, scan_interval, **options):
+    def handle(self, *args, once, idle_sleep, error_sleep, scan_interval, fold_interval, **options):
         stopping = False
-        next_tick = 0.0
+        next_tick = next_fold = 0.0
 
         def stop(*_):
             nonlocal stopping
@@ -41,6 +44,9 @@ class Command(BaseCommand):
                     enqueue_periodic(scan_interval)
                     next_tick = time.monotonic() + min(scan_interval, 60.0)
                 ran = run_due_jobs()
+                if fold_interval > 0 and time.monotonic() >= next_fold:
+                    ran += fold_all()
+                    next_fold = time.monotonic() + fold_interval
             except Exception:  # noqa: BLE001 - a database outage must not end the worker; jobs wait, none is lost
                 if once:
                     raise
