@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from haochaping.disclosure.models import PublicCount
+from haochaping.disclosure.models import PublicCount, PublicName
 from haochaping.evaluations.models import Evaluation
 from tenants.resolution import current_tenant
 
@@ -84,6 +84,7 @@ def fold_batch(batch: int = BATCH) -> int:
                 [(c.day, c.item_id, c.org_id, c.window_id, c.staff_id, c.platform_id, c.channel, c.grade, c.excluded, n)
                  for c, n in changes.items()])
         _publish(changes, codes)
+        _publish_names(claimed)
         for excluded in (False, True):
             pks = [e.pk for e in claimed if e.excluded_from_scores is excluded]
             if pks:
@@ -105,6 +106,26 @@ def _publish(changes: dict[_Cell, int], codes: dict) -> None:
                     "excluded", "n"],
             ["tenant_id", "day", "item_code", "org_code", "window_code", "platform_code", "channel", "grade", "excluded"],
             rows)
+
+
+def _publish_names(evaluations: list[Evaluation]) -> None:
+    tenant_id = current_tenant().pk
+    names: dict[tuple[str, str], str] = {}
+    for e in evaluations:
+        if e.window_id:
+            names[("ORG", e.window.org.code)] = e.window.org.name
+            names[("WINDOW", f"{e.window.org.code}/{e.window.code}")] = e.window.name
+        if e.platform_id:
+            names[("PLATFORM", e.platform.code)] = e.platform.name
+    if not names:
+        return
+    table = f'"{get_public_schema_name()}"."{PublicName._meta.db_table}"'
+    values = [(tenant_id, kind, code, name) for (kind, code), name in names.items()]
+    sql = (f"INSERT INTO {table} (tenant_id, kind, code, name) VALUES {', '.join(['(%s, %s, %s, %s)'] * len(values))} "
+           f"ON CONFLICT (tenant_id, kind, code) DO UPDATE SET name = EXCLUDED.name "
+           f"WHERE {table}.name IS DISTINCT FROM EXCLUDED.name")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [v for row in values for v in row])
 
 
 def fold_tenant(schema_name: str, batch: int = BATCH) -> int:

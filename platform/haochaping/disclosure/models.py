@@ -48,3 +48,23 @@ class PublicCount(models.Model):
                     "excluded"], name="public_count_cell")]
         indexes = [models.Index(fields=["tenant", "day"], name="public_count_tenant_day"),
                    models.Index(fields=["day"], name="public_count_day")]
+
+
+class PublicName(models.Model):
+    """Names behind the codes in PublicCount (organisations, windows, platforms), refreshed by the fold: the
+    portal shows names without reading a tenant schema."""
+
+    class Kind(models.TextChoices):
+        ORG = "ORG", "机构"
+        WINDOW = "WINDOW", "窗口"
+        PLATFORM = "PLATFORM", "平台"
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    code = models.CharField(max_length=64, help_text="窗口：<机构编码>/<窗口号>")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = "公开名称"
+        verbose_name_plural = verbose_name
+        constraints = [models.UniqueConstraint(fields=["tenant", "kind", "code"], name="public_name_unique")]

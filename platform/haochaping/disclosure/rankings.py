@@ -1,0 +1,145 @@
+"""Rankings of tenants, items and windows (排名) and the monthly competition table (竞争机制), from the public counts
+only. Fair to small volumes: units are ordered by the Wilson score's lower bound of their satisfaction rate (with
+95% confidence), so 3 of 3 does not outrank 970 of 1,000; every row shows the number of ratings behind it, and a
+unit with fewer than MIN_RATINGS counted ratings gets no score (a tiny cell would also expose individual raters)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Sum
+
+from haochaping.analytics.metrics import GradeCounts, grade_counts
+from haochaping.catalog.models import CatalogItem
+from tenants.models import Tenant
+
+from .models import PublicCount, PublicName
+
+MIN_RATINGS = 5
+Z = 1.96  # 95%
+
+
+def wilson_lower_bound(good: int, total: int, z: float = Z) -> float | None:
+    if total <= 0:
+        return None
+    p = good / total
+    denominator = 1 + z * z / total
+    centre = p + z * z / (2 * total)
+    margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return (centre - margin) / denominator
+
+
+@dataclass
+class RankRow:
+    key: str
+    name: str
+    tenant_name: str
+    counts: GradeCounts
+    rank: int | None = None
+
+    @property
+    def ratings(self) -> int:
+        return self.counts.counted
+
+    @property
+    def scored(self) -> bool:
+        return self.ratings >= MIN_RATINGS
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self.counts.satisfaction_rate if self.scored else None
+
+    @property
+    def score(self) -> float | None:
+        return wilson_lower_bound(self.counts.good, self.ratings) if self.scored else None
+
+
+LEVELS = {
+    "tenant": ("tenant_id",),
+    "item": ("tenant_id", "item_code"),
+    "window": ("tenant_id", "org_code", "window_code"),
+}
+
+
+def rankings(level: str, start: date, end: date, *, tenant: Tenant | None = None, channel: str | None = None,
+             limit: int | None = None) -> list[RankRow]:
+    """Units of `level` rated in [start, end], best first; unscored ones (too few ratings) after the scored."""
+    fields = LEVELS[level]
+    counts = PublicCount.objects.filter(day__gte=start, day__lte=end)
+    if tenant is not None:
+        counts = counts.filter(tenant=tenant)
+    if channel:
+        counts = counts.filter(channel=channel)
+    if level == "item":
+        counts = counts.exclude(item_code="")
+    if level == "window":
+        counts = counts.exclude(window_code="")
+    cells: dict[tuple, list] = {}
+    for row in counts.values_list(*fields, "grade", "excluded").annotate(total=Sum("n")).order_by():
+        cells.setdefault(row[: len(fields)], []).append(row[len(fields):])
+    tenants = {t.pk: t.name for t in Tenant.objects.filter(pk__in={key[0] for key in cells})}
+    names = _names(level, cells)
+    rows = [RankRow(key="/".join(str(part) for part in key), name=names.get(key, key[-1] if level != "tenant" else ""),
+                    tenant_name=tenants.get(key[0], ""), counts=grade_counts(values))
+            for key, values in cells.items()]
+    rows = [row for row in rows if row.ratings or row.counts.excluded]
+    if level == "tenant":
+        for row in rows:
+            row.name = row.tenant_name
+    rows.sort(key=lambda r: (not r.scored, -(r.score or 0), -r.ratings, r.name))
+    for position, row in enumerate(rows, start=1):
+        row.rank = position if row.scored else None
+    return rows[:limit] if limit else rows
+
+
+def _names(level: str, cells: dict) -> dict[tuple, str]:
+    if level == "item":
+        codes = {key[1] for key in cells}
+        by_code = dict(CatalogItem.objects.filter(code__in=codes).values_list("code", "name"))
+        return {key: by_code.get(key[1], key[1]) for key in cells}
+    if level == "window":
+        wanted = {(key[0], f"{key[1]}/{key[2]}") for key in cells}
+        found = {(n.tenant_id, n.code): n.name for n in PublicName.objects.filter(
+            kind=PublicName.Kind.WINDOW, tenant_id__in={t for t, _ in wanted}, code__in={c for _, c in wanted})}
+        orgs = {(n.tenant_id, n.code): n.name for n in PublicName.objects.filter(
+            kind=PublicName.Kind.ORG, tenant_id__in={t for t, _ in wanted})}
+        return {key: f"{orgs.get((key[0], key[1]), key[1])} {found.get((key[0], f'{key[1]}/{key[2]}'), key[2])}"
+                for key in cells}
+    return {}
+
+
+@dataclass
+class CompetitionRow:
+    tenant_name: str
+    slug: str
+    ratings: int
+    satisfaction_rate: float | None
+    score: float | None
+    rank: int | None
+    previous_rank: int | None
+
+    @property
+    def movement(self) -> int | None:
+        """Places gained since last month (positive = up)."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    start = date(year, month, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return start, date.fromordinal(following.toordinal() - 1)
+
+
+def monthly_competition(year: int, month: int) -> list[CompetitionRow]:
+    """The month's tenant ranking beside last month's rank (竞争机制)."""
+    start, end = month_bounds(year, month)
+    previous_start, previous_end = month_bounds(year - (month == 1), (month - 2) % 12 + 1)
+    previous = {row.key: row.rank for row in rankings("tenant", previous_start, previous_end)}
+    slugs = dict(Tenant.objects.values_list("pk", "schema_name"))
+    return [CompetitionRow(tenant_name=row.name, slug=slugs.get(int(row.key), ""), ratings=row.ratings,
+                           satisfaction_rate=row.satisfaction_rate, score=row.score, rank=row.rank,
+                           previous_rank=previous.get(row.key))
+            for row in rankings("tenant", start, end)]

@@ -1,0 +1,56 @@
+"""The portal's rankings page and open-data feed (public host, anonymous)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from haochaping.disclosure.models import PublicCount
+from tenants.models import Tenant
+
+pytestmark = pytest.mark.django_db
+PORTAL = "localhost"
+
+
+@pytest.fixture
+def november(alpha, beta):
+    for slug, good, bad in (("alpha", 40, 10), ("beta", 3, 0)):
+        tenant = Tenant.objects.get(schema_name=slug)
+        PublicCount.objects.create(tenant=tenant, day=date(2026, 11, 3), item_code="TEST-001", org_code="H01",
+                                   window_code="W01", channel="QR_CODE", grade=5, n=good)
+        if bad:
+            PublicCount.objects.create(tenant=tenant, day=date(2026, 11, 3), item_code="TEST-001", org_code="H01",
+                                       window_code="W01", channel="QR_CODE", grade=2, n=bad)
+
+
+def test_rankings_page_shows_scores_counts_and_unscored_units(november):
+    response = Client().get("/rankings/?month=2026-11", HTTP_HOST=PORTAL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "月度竞赛榜" in html and "80.0%" in html and "评价数不足" in html
+    assert html.index("甲镇") < html.index("乙镇")  # 40 of 50 outranks 3 of 3
+    assert "测试事项1" in html or "TEST-001" in html
+
+
+def test_open_data_json_and_csv(november):
+    body = json.loads(Client().get("/open-data/rankings.json?month=2026-11", HTTP_HOST=PORTAL).content)
+    assert body["month"] == "2026-11" and body["level"] == "tenant"
+    assert [(r["name"], r["rank"], r["ratings"]) for r in body["rows"]] == [("甲镇", 1, 50), ("乙镇", None, 3)]
+    response = Client().get("/open-data/rankings.csv?month=2026-11&level=window", HTTP_HOST=PORTAL)
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff") and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][:4] == ["排名", "名称", "所属单位", "评价数"] and rows[1][3] == "50" and rows[1][5] == "0.8000"
+
+
+def test_open_data_refuses_an_unknown_level(november):
+    response = Client().get("/open-data/rankings.json?level=staff", HTTP_HOST=PORTAL)
+    assert response.status_code == 400 and json.loads(response.content)["error"]["code"] == "INVALID_LEVEL"
+
+
+def test_rankings_are_not_served_on_a_tenant_host(november):
+    assert Client().get("/rankings/", HTTP_HOST="alpha.localhost").status_code == 404
