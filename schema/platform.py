@@ -2,6 +2,7 @@
 import strawberry
 
 from .accounts.mutations import PlatformTokenMutations, RevokeTokenMutations
+from .analytics.queries import PlatformAnalyticsQueries
 from .accounts.queries import AccountQueries
 from .catalog.mutations import CatalogMutations
 from .catalog.queries import CatalogQueries
@@ -19,7 +20,7 @@ from .workcalendar.queries import WorkCalendarQueries
 
 @strawberry.type
 class Query(AccountQueries, CatalogQueries, PlatformTenantQueries, IntegrityQueries, WorkCalendarQueries,
-            SupervisionQueries):
+            SupervisionQueries, PlatformAnalyticsQueries):
     pass
 
 

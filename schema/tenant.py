@@ -3,6 +3,7 @@ import strawberry
 
 from .accounts.mutations import RevokeTokenMutations, TenantTokenMutations
 from .accounts.queries import AccountQueries
+from .analytics.queries import TenantAnalyticsQueries
 from .boards.mutations import BoardMutations
 from .boards.queries import BoardQueries
 from .boards.subscriptions import BoardSubscriptions
@@ -24,7 +25,7 @@ from .tenancy.queries import TenantSelfQueries
 
 @strawberry.type
 class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries, CatalogQueries, EvaluationQueries,
-            RectificationQueries, TenantSupervisionQueries, BoardQueries):
+            RectificationQueries, TenantSupervisionQueries, BoardQueries, TenantAnalyticsQueries):
     pass
 
 

@@ -264,11 +264,19 @@ BOARD_FIELDS = {
 }
 
 
+# Analytics read the host schema's own counts; each has its own test with alpha and beta side by side.
+ANALYTICS_FIELDS = {
+    "evaluationStats": "tests/analytics/test_analytics_graphql.py::test_stats_are_the_hosts_own_and_filter_by_window",
+    "serviceMetrics": "tests/analytics/test_analytics_graphql.py::test_service_metrics_and_coverage_for_readers",
+    "coverageReport": "tests/analytics/test_coverage.py::test_county_report_has_every_tenant_and_keeps_them_apart",
+}
+
+
 def test_board_fields_name_real_tests():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    for target in BOARD_FIELDS.values():
+    for target in [*BOARD_FIELDS.values(), *ANALYTICS_FIELDS.values()]:
         path, name = target.split("::")
         assert f"def {name}(" in (root / path).read_text(), target
     assert root_fields(tenant_schema, "subscription") == {"evaluationAdded"}
@@ -276,7 +284,8 @@ def test_board_fields_name_real_tests():
 
 def test_every_tenant_query_is_covered():
     assert root_fields(tenant_schema, "query") == (set(LIST_QUERIES) | set(SINGLE_QUERIES) | set(PRINCIPAL_QUERIES)
-                                                   | set(SUPERVISION_QUERIES) | {"hallBoard", "boardAlerts"})
+                                                   | set(SUPERVISION_QUERIES) | {"hallBoard", "boardAlerts"}
+                                                   | set(ANALYTICS_FIELDS))
     assert all(name in globals() for name in PRINCIPAL_QUERIES.values())
     assert all(name in globals() for name in SUPERVISION_QUERIES.values())
 
@@ -766,6 +775,9 @@ ALPHA_CONTROLS = {
     "rectification": ('{ rectification(id: "x") { __typename } }', "viewer"),
     "hallBoard": ('{ hallBoard(hallCode: "H01") { __typename } }', "viewer"),
     "boardAlerts": ('{ boardAlerts(hallCode: "H01") { __typename } }', "viewer"),
+    "evaluationStats": ('{ evaluationStats(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
+    "serviceMetrics": ('{ serviceMetrics(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
+    "coverageReport": ('{ coverageReport(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
 }
 
 

@@ -51,6 +51,8 @@ PUBLIC_ALLOWLIST = {
     # The working-day calendar (holidays and 调休) is public information; only the county admin edits it.
     ("platform", "query", "calendarDays"),
     ("platform", "query", "calendarYears"),
+    # Rankings are published data (public counts only, tiny cells unscored).
+    ("platform", "query", "rankings"),
 }
 
 
