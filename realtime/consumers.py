@@ -17,6 +17,8 @@ from haochaping.accounts.sessions import user_for_session_key
 from haochaping.boards import publisher, services
 from haochaping.core.errors import DomainError
 
+from .hub import hub
+
 # Close codes (4000–4999 are the application's): the board page stops retrying on these.
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -60,6 +62,8 @@ class HallBoardConsumer(AsyncJsonWebsocketConsumer):
     /ws/board/<hall-code>/manage/: the same for a signed-in hall manager, plus threshold alerts."""
 
     groups: list[str] = []
+    # No channel of its own: the process's hub receives each hall event once and writes it to every local board.
+    channel_layer_alias = "__boards_use_the_hub__"
 
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
@@ -73,19 +77,21 @@ class HallBoardConsumer(AsyncJsonWebsocketConsumer):
             # Refused before accept: the handshake fails and nothing was joined.
             await self.close(code=CLOSE_NOT_FOUND if "NOT_FOUND" in error.codes else CLOSE_FORBIDDEN)
             return
-        schema = self.scope["tenant"].schema_name
-        self.joined = [publisher.hall_group(schema, self.org.code)]
-        if self.is_manager:
-            self.joined.append(publisher.manager_group(schema, self.org.code))
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        self.last_snapshot = 0.0
         await self.accept()
+        # Joined before the snapshot is read: an event committed meanwhile is either in the snapshot or arrives
+        # after joining (the page keeps events that come before the snapshot and drops those it already counts).
+        schema = self.scope["tenant"].schema_name
+        self.joined = []
+        for group in [publisher.hall_group(schema, self.org.code)] + (
+                [publisher.manager_group(schema, self.org.code)] if self.is_manager else []):
+            await hub().join(group, self)
+            self.joined.append(group)
+        self.last_snapshot = 0.0
         await self.send_snapshot()
 
     async def disconnect(self, code):
         for group in getattr(self, "joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await hub().leave(group, self)
 
     async def send_snapshot(self):
         self.last_snapshot = time.monotonic()
@@ -100,8 +106,9 @@ class HallBoardConsumer(AsyncJsonWebsocketConsumer):
         elif isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"v": publisher.MESSAGE_VERSION, "type": "pong"})
 
-    async def board_event(self, message):
-        await self.send_json(message["event"])
+    async def send_text(self, text: str):
+        """Called by the process's hub (realtime.hub) with an event already encoded once for all sockets."""
+        await self.send(text_data=text)
 
     @classmethod
     async def decode_json(cls, text_data):

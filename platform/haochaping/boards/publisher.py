@@ -101,7 +101,7 @@ def _publisher_for(loop: asyncio.AbstractEventLoop) -> _LoopPublisher:
 
 def publish(group: str, message_type: str, payload: dict) -> None:
     """Publish now (call it from transaction.on_commit). Never raises."""
-    message = {"type": message_type, "event": payload}
+    message = {"type": message_type, "group": group, "event": payload}
     try:
         loop = _server_loop
         if loop is not None and loop.is_running() and not loop.is_closed():

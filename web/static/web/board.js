@@ -284,11 +284,12 @@
   }
 
   function onRating(event) {
-    if (!state || event.seq <= lastSeq) return;  // before the first snapshot, or already counted
-    if (event.seq === lastSeq + 1) { apply(event); drain(); return; }
+    if (state && event.seq <= lastSeq) return;  // already counted
+    if (state && event.seq === lastSeq + 1) { apply(event); drain(); return; }
     if (buffered >= MAX_BUFFER) { requestSnapshot(); return; }
+    // Out of order, or before the first snapshot: kept until the gap fills or the snapshot says what it counts.
     if (!buffer[event.seq]) { buffer[event.seq] = event; buffered++; }
-    if (!gapTimer) gapTimer = setTimeout(function () { gapTimer = null; requestSnapshot(); }, GAP_WAIT_MS);
+    if (state && !gapTimer) gapTimer = setTimeout(function () { gapTimer = null; requestSnapshot(); }, GAP_WAIT_MS);
   }
 
   function onSnapshot(snapshot) {
@@ -298,6 +299,7 @@
     if (gapTimer) { clearTimeout(gapTimer); gapTimer = null; }
     renderAll();
     drain();
+    if (buffered && !gapTimer) gapTimer = setTimeout(function () { gapTimer = null; requestSnapshot(); }, GAP_WAIT_MS);
     document.body.dataset.seq = lastSeq;
   }
 
