@@ -11,24 +11,26 @@ from conftest import run_committed
 
 def _count_marks():
     from haochaping.analytics.models import TenantCount
-    from haochaping.disclosure.models import PublicCount
+    from haochaping.disclosure.models import PublicCount, PublicName
 
     marks = {}
     for schema in ("alpha", "beta"):
         with schema_context(schema):
             marks[schema] = list(TenantCount.objects.values_list("pk", flat=True))
     marks["public"] = list(PublicCount.objects.values_list("pk", flat=True))
+    marks["names"] = list(PublicName.objects.values_list("pk", flat=True))
     return marks
 
 
 def _restore_counts(marks):
     from haochaping.analytics.models import TenantCount
-    from haochaping.disclosure.models import PublicCount
+    from haochaping.disclosure.models import PublicCount, PublicName
 
     for schema in ("alpha", "beta"):
         with schema_context(schema):
             TenantCount.objects.exclude(pk__in=marks[schema]).delete()
     PublicCount.objects.exclude(pk__in=marks["public"]).delete()
+    PublicName.objects.exclude(pk__in=marks["names"]).delete()
 
 
 @pytest.fixture
