@@ -50,6 +50,10 @@ class Hub:
                     await self.layer.group_discard(group, self.channel)
                 except Exception:  # noqa: BLE001 - the layer may be down; the membership then simply expires
                     log.warning("could not leave %s", group, exc_info=True)
+            if not self.members:  # the last board left: stop listening until the next one comes
+                for task in self.tasks:
+                    task.cancel()
+                self.tasks, self.channel = [], None
 
     async def _receive(self) -> None:
         while True:

@@ -68,7 +68,13 @@ EXPECTED = {
     "boards.HallBoard_managers": "tenant",
     "boards.BoardAlert": "tenant",
     "analytics.TenantCount": "tenant",
+    # The exchange outbox holds rating records (masked) per case: tenant only.
+    "exchange.ExchangeRecord": "tenant",
+    "exchange.RecordedExchange": "tenant",
     "disclosure.PublicCount": "shared",
+    "disclosure.PublicName": "shared",
+    "disclosure.PublishedImprovement": "shared",
+    "analytics.ImprovementCase": "tenant",
     # Both: each schema has its own users, tokens, sessions, permissions and admin log.
     "accounts.User": "both",
     "accounts.User_groups": "both",
@@ -83,7 +89,8 @@ EXPECTED = {
 }
 
 # Personal data and raw events never live in the public schema (DESIGN §6); tenancy never in a tenant.
-MUST_BE_TENANT_ONLY = {"organizations", "items", "evaluations", "rectification", "notifications", "boards", "analytics"}
+MUST_BE_TENANT_ONLY = {"organizations", "items", "evaluations", "rectification", "notifications", "boards", "analytics",
+                       "exchange"}
 MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs", "integrity", "supervision", "disclosure"}
 
 EXTENSION_PATTERNS = re.compile(

@@ -58,8 +58,9 @@ class LiveServer:
         return f"http://{slug}.localhost:{self.port}{path}"
 
 
-def _start_daphne(settings_dict: dict) -> LiveServer:
-    port = _free_port()
+def _spawn_daphne(settings_dict: dict, port: int | None = None) -> LiveServer:
+    """Start daphne (on `port`, or a free one) without waiting for it; `_wait_ready` waits. Two can start at once."""
+    port = port or _free_port()
     daphne = shutil.which("daphne", path=str(Path(sys.executable).parent)) or shutil.which("daphne")
     assert daphne, "daphne is not installed"
     env = dict(os.environ, DATABASE_URL=_database_url(settings_dict), PYTHONPATH=f"platform{os.pathsep}.",
@@ -69,20 +70,28 @@ def _start_daphne(settings_dict: dict) -> LiveServer:
     with log.open("wb") as out:
         process = subprocess.Popen([daphne, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = LiveServer(port, process, log)
-    deadline = time.monotonic() + 60
+    return LiveServer(port, process, log)
+
+
+def _wait_ready(server: LiveServer, timeout: float = 60) -> LiveServer:
+    deadline = time.monotonic() + timeout
     while True:
         try:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/device/", headers={"Host": f"alpha.localhost:{port}"})
+            request = urllib.request.Request(f"http://127.0.0.1:{server.port}/device/",
+                                             headers={"Host": f"alpha.localhost:{server.port}"})
             with urllib.request.urlopen(request, timeout=2) as response:
                 if response.status == 200:
                     return server
         except OSError:
             pass
-        if process.poll() is not None or time.monotonic() > deadline:
+        if server.process.poll() is not None or time.monotonic() > deadline:
             _stop(server)
-            pytest.fail(f"daphne did not start:\n{log.read_text()[-4000:]}")
-        time.sleep(0.3)
+            pytest.fail(f"daphne did not start:\n{server.log.read_text()[-4000:]}")
+        time.sleep(0.2)
+
+
+def _start_daphne(settings_dict: dict, port: int | None = None) -> LiveServer:
+    return _wait_ready(_spawn_daphne(settings_dict, port))
 
 
 def _stop(server: LiveServer) -> None:

@@ -126,23 +126,32 @@ def _row_counts() -> dict:
 def committed_rows_restored(daphne_server):
     """Whatever a test committed is deleted by the test itself; this checks it, so a leak fails here and not in
     some other module (the isolation tests expect alpha and beta to hold the same rows)."""
+    from haochaping.boards.models import HallBoard
     from haochaping.evaluations.models import Evaluation, Questionnaire
 
     from django.contrib.sessions.models import Session
 
+    from haochaping.jobs.models import Job
+
     before = _row_counts()
+    last_job = run_committed(lambda: Job.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
     existing = in_alpha(lambda: (set(Questionnaire.objects.values_list("pk", flat=True)),
-                                 set(Session.objects.values_list("pk", flat=True))))
+                                 set(Session.objects.values_list("pk", flat=True)),
+                                 set(HallBoard.objects.values_list("pk", flat=True))))
     yield
 
     def drop_new_rows():
-        # The built-in default questionnaire is stored with a tenant's first rating; a login stores a session.
+        # The built-in default questionnaire is stored with a tenant's first rating; a login stores a session; a
+        # hall's first rating stores its board row (the hall board's event sequence).
         new = Questionnaire.objects.exclude(pk__in=existing[0])
         assert not Evaluation.objects.filter(questionnaire__in=new).exists()
         new.delete()
         Session.objects.exclude(pk__in=existing[1]).delete()
+        HallBoard.objects.exclude(pk__in=existing[2]).delete()
 
     in_alpha(drop_new_rows)
+    # A case's rating queues its exchange record's delivery (a public job); the record went with the evaluation.
+    run_committed(lambda: Job.objects.filter(pk__gt=last_job, kind="exchange.deliver").delete())
     after = _row_counts()
     assert {k: v for k, v in after.items() if before.get(k) != v} == {}, "committed rows left behind"
 

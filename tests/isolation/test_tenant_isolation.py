@@ -33,7 +33,7 @@ from schema.tenant import schema as tenant_schema
 from conftest import guide_input
 
 TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications", "boards",
-                 "analytics")
+                 "analytics", "exchange")
 PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs", "supervision", "disclosure")
 ERRORS = "errors { code message messageEn field }"
 SECOND_ORG = 900  # far above anything a sequence reaches during a test run

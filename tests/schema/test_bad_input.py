@@ -26,7 +26,7 @@ from schema.platform import schema as platform_schema
 from schema.tenant import schema as tenant_schema
 
 TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications", "boards",
-                 "analytics")
+                 "analytics", "exchange")
 PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs", "workcalendar", "supervision", "disclosure")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PAST = "2020-01-01T00:00:00+08:00"

@@ -37,6 +37,7 @@ TENANT_APPS = [
     "haochaping.notifications",
     "haochaping.boards",
     "haochaping.analytics",
+    "haochaping.exchange",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

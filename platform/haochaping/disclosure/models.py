@@ -68,3 +68,23 @@ class PublicName(models.Model):
         verbose_name = "公开名称"
         verbose_name_plural = verbose_name
         constraints = [models.UniqueConstraint(fields=["tenant", "kind", "code"], name="public_name_unique")]
+
+
+class PublishedImprovement(models.Model):
+    """A closed 集中问题 improvement case as the portal shows it: what was wrong and what was done, no personal data."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    case_id = models.BigIntegerField()
+    subject_name = models.CharField(max_length=200)
+    topic = models.CharField(max_length=16)
+    review_count = models.PositiveIntegerField()
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField()
+    on_time = models.BooleanField()
+    outcome = models.TextField()
+
+    class Meta:
+        verbose_name = "公开的集中问题整改"
+        verbose_name_plural = verbose_name
+        ordering = ["-closed_at"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "case_id"], name="published_improvement_unique")]

@@ -18,6 +18,7 @@ from haochaping.core import ratelimit
 from haochaping.core.errors import DomainError, ErrorCollector
 from haochaping.core.privacy import digest
 from haochaping.core.signing import read_token
+from haochaping.exchange.services import queue_exchange
 from haochaping.integrity.models import SuspicionFlag
 from haochaping.integrity.services import raise_flag
 from haochaping.notifications.services import cancel_pending
@@ -414,6 +415,7 @@ def _after_insert(evaluation: Evaluation, t: _Targets, policy) -> None:
         # An invitation not yet sent is not sent at all: the rater has already rated.
         cancel_pending([invitation_notification_key(pk) for pk in withdrawn])
         DevicePrompt.objects.filter(case=t.case, state=DevicePrompt.State.PENDING).update(state=DevicePrompt.State.DONE)
+        queue_exchange(evaluation)  # the exchange outbox (national / provincial records), in this transaction
     owner = t.case.handling_unit if t.case is not None else current_tenant()
     if evaluation.round == 2:
         # 追评: confirms or disputes the fix of the first round's rectification, in the owner's schema.

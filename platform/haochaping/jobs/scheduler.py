@@ -11,7 +11,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from .services import enqueue
 
 # Job kinds run periodically in every active tenant's schema.
-PERIODIC_TENANT_JOBS = ["rectification.scan"]
+PERIODIC_TENANT_JOBS = ["rectification.scan", "analytics.concentration"]
 _clock = time.time  # wall clock: buckets line up across workers
 
 
