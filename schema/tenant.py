@@ -3,6 +3,7 @@ import strawberry
 
 from .accounts.mutations import RevokeTokenMutations, TenantTokenMutations
 from .accounts.queries import AccountQueries
+from .analytics.mutations import AnalyticsMutations
 from .analytics.queries import TenantAnalyticsQueries
 from .boards.mutations import BoardMutations
 from .boards.queries import BoardQueries
@@ -31,7 +32,8 @@ class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries,
 
 @strawberry.type
 class Mutation(OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations, EvaluationMutations,
-               PaperFormMutations, RectificationMutations, TenantSupervisionMutations, BoardMutations):
+               PaperFormMutations, RectificationMutations, TenantSupervisionMutations, BoardMutations,
+               AnalyticsMutations):
     pass
 
 

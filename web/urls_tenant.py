@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import board_views, entry_views, rating_views, rectification_views, views
+from . import board_views, entry_views, export_views, rating_views, rectification_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -25,6 +25,8 @@ urlpatterns = [
     path("rectifications/<int:pk>/evidence/<int:evidence_id>/", rectification_views.evidence_download,
          name="rectification_evidence"),
     path("receipt/", rectification_views.receipt, name="receipt"),
+    path("exports/", export_views.exports_page, name="exports"),
+    path("exports/<slug:what>.<str:fmt>", export_views.export_download, name="export"),
     path("board/<str:hall_code>/", board_views.board_page, name="board"),
     path("board/<str:hall_code>/manage/", board_views.board_manage_page, name="board_manage"),
     path("", include("web.urls_common")),

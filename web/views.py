@@ -5,7 +5,8 @@ from django.shortcuts import render
 
 from haochaping.boards import services as board_services
 from haochaping.core.links import tenant_url
-from haochaping.disclosure.selectors import exclusion_counts
+from haochaping.analytics.comments import DIMENSIONS
+from haochaping.disclosure.selectors import exclusion_counts, published_improvements
 from haochaping.items import selectors as item_selectors
 from haochaping.organizations import selectors as org_selectors
 from tenants.models import Tenant
@@ -18,7 +19,10 @@ def portal_home(request):
     counts = exclusion_counts()
     groups = [(label, [(t, tenant_url(t.schema_name), counts.get(t.pk)) for t in tenants if t.kind == kind])
               for kind, label in Tenant.Kind.choices if kind != Tenant.Kind.COUNTY]
-    return render(request, "web/portal_home.html", {"groups": groups, "county": connection.tenant})
+    improvements = [(p, DIMENSIONS[p.topic].label if p.topic in DIMENSIONS else p.topic)
+                    for p in published_improvements()]
+    return render(request, "web/portal_home.html", {"groups": groups, "county": connection.tenant,
+                                                    "improvements": improvements})
 
 
 def tenant_home(request):

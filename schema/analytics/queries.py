@@ -11,7 +11,7 @@ from schema.core.errors import UserError, attempt
 from schema.core.nodes import pk_for
 from schema.core.permissions import platform_reader, public, tenant_reader
 
-from .types import CoverageReportType, EvaluationStats, RankingRow, ServiceMetricsType
+from .types import CoverageReportType, EvaluationStats, ImprovementCaseType, RankingRow, ServiceMetricsType
 
 MAX_DAYS = 366 * 3
 
@@ -81,6 +81,16 @@ class TenantAnalyticsQueries:
 
         report, errors = attempt(run)
         return CoveragePayload(report=CoverageReportType.of(report) if report else None, errors=errors)
+
+
+    @strawberry.field(extensions=tenant_reader(), description="集中问题整改（最近的在前）")
+    def improvement_cases(self, open_only: bool = False, first: int = 50) -> list[ImprovementCaseType]:
+        from haochaping.analytics.models import ImprovementCase
+
+        cases = ImprovementCase.objects.all()
+        if open_only:
+            cases = cases.filter(state=ImprovementCase.State.OPEN)
+        return [ImprovementCaseType.of(c) for c in cases[: max(0, min(first, 100))]]
 
 
 @strawberry.enum

@@ -1,6 +1,8 @@
 """Analytics types: counts and rates (fractions in [0, 1]; null = no data), coverage gaps, rankings."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from haochaping.analytics.coverage import GAP_TEXT
@@ -100,3 +102,30 @@ class RankingRow:
     def of(cls, row) -> RankingRow:
         return cls(rank=row.rank, key=row.key, name=row.name, tenant_name=row.tenant_name, ratings=row.ratings,
                    excluded=row.counts.excluded, satisfaction_rate=row.satisfaction_rate, score=row.score)
+
+
+@strawberry.type(description="集中问题整改（企业和群众反映集中的问题）")
+class ImprovementCaseType:
+    id: strawberry.ID
+    subject_kind: str
+    subject_name: str
+    topic: str
+    topic_label: str
+    review_count: int
+    opened_at: datetime
+    due: datetime
+    state: str
+    escalated_at: datetime | None
+    closed_at: datetime | None
+    outcome: str
+
+    @classmethod
+    def of(cls, case) -> ImprovementCaseType:
+        from haochaping.analytics.comments import DIMENSIONS
+        from schema.core.nodes import global_id
+
+        return cls(id=global_id("ImprovementCase", case.pk), subject_kind=case.subject_kind,
+                   subject_name=case.subject_name, topic=case.topic,
+                   topic_label=DIMENSIONS[case.topic].label if case.topic in DIMENSIONS else case.topic,
+                   review_count=case.review_count, opened_at=case.opened_at, due=case.due, state=case.state,
+                   escalated_at=case.escalated_at, closed_at=case.closed_at, outcome=case.outcome)

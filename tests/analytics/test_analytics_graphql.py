@@ -75,3 +75,37 @@ def test_public_rankings_on_the_platform_host(gql, alpha, beta):
                     {"rank": None, "name": "乙镇", "ratings": 2, "satisfactionRate": None}]
     coverage = gql("public", "county_admin")('{ countyCoverage(start: "2026-11-01", end: "2026-11-30") { slug report { fullyCovered } } }')
     assert {"alpha", "beta"} <= {row["slug"] for row in coverage["data"]["countyCoverage"]}
+
+
+def _improvement(slug: str) -> str:
+    from haochaping.analytics.models import ImprovementCase
+
+    now = timezone.now()
+    with schema_context(slug):
+        case = ImprovementCase.objects.create(subject_kind="WINDOW", subject_id=1, subject_name=f"{slug}综合窗口",
+                                              topic="waiting", review_count=3, evaluation_ids=[], period_days=30,
+                                              opened_at=now, due=now + timezone.timedelta(days=20))
+    connection.set_schema_to_public()
+    return gid("ImprovementCase", slug, case.pk)
+
+
+CLOSE = ("mutation($id: ID!, $o: String!) { closeImprovementCase(id: $id, outcome: $o) "
+         f"{{ case {{ id state outcome }} {ERRORS} }} }}")
+
+
+def test_improvement_cases_are_the_hosts_own(gql, alpha, beta):
+    alpha_id, beta_id = _improvement("alpha"), _improvement("beta")
+    listed = gql("alpha", "viewer")("{ improvementCases { id subjectName topicLabel state } }")["data"]["improvementCases"]
+    assert [(c["id"], c["subjectName"], c["state"]) for c in listed] == [(alpha_id, "alpha综合窗口", "OPEN")]
+    refused = gql("alpha", "agency")(CLOSE, {"id": beta_id, "o": "已增开窗口"})["data"]["closeImprovementCase"]
+    assert refused == {"case": None, "errors": [{"code": "NOT_FOUND", "field": "id"}]}
+    with schema_context("beta"):
+        from haochaping.analytics.models import ImprovementCase
+
+        assert ImprovementCase.objects.get().state == "OPEN"
+    connection.set_schema_to_public()
+    done = gql("alpha", "agency")(CLOSE, {"id": alpha_id, "o": "已增开窗口"})["data"]["closeImprovementCase"]
+    assert done["errors"] == [] and done["case"]["state"] == "CLOSED"
+    from haochaping.disclosure.models import PublishedImprovement
+
+    assert list(PublishedImprovement.objects.values_list("tenant__schema_name", "outcome")) == [("alpha", "已增开窗口")]

@@ -269,6 +269,8 @@ ANALYTICS_FIELDS = {
     "evaluationStats": "tests/analytics/test_analytics_graphql.py::test_stats_are_the_hosts_own_and_filter_by_window",
     "serviceMetrics": "tests/analytics/test_analytics_graphql.py::test_service_metrics_and_coverage_for_readers",
     "coverageReport": "tests/analytics/test_coverage.py::test_county_report_has_every_tenant_and_keeps_them_apart",
+    "improvementCases": "tests/analytics/test_analytics_graphql.py::test_improvement_cases_are_the_hosts_own",
+    "closeImprovementCase": "tests/analytics/test_analytics_graphql.py::test_improvement_cases_are_the_hosts_own",
 }
 
 
@@ -285,7 +287,7 @@ def test_board_fields_name_real_tests():
 def test_every_tenant_query_is_covered():
     assert root_fields(tenant_schema, "query") == (set(LIST_QUERIES) | set(SINGLE_QUERIES) | set(PRINCIPAL_QUERIES)
                                                    | set(SUPERVISION_QUERIES) | {"hallBoard", "boardAlerts"}
-                                                   | set(ANALYTICS_FIELDS))
+                                                   | (set(ANALYTICS_FIELDS) - {"closeImprovementCase"}))
     assert all(name in globals() for name in PRINCIPAL_QUERIES.values())
     assert all(name in globals() for name in SUPERVISION_QUERIES.values())
 
@@ -490,7 +492,7 @@ SUPERVISION_MUTATIONS = {
 
 def test_every_tenant_mutation_is_covered():
     covered = ({name.split(".")[0] for name in CROSS_ID_MUTATIONS} | set(NO_ID_MUTATIONS) | set(KEYED_MUTATIONS)
-               | set(RECTIFICATION_MUTATIONS) | set(SUPERVISION_MUTATIONS) | {"acknowledgeBoardAlert", "hallBoardLink"})
+               | set(RECTIFICATION_MUTATIONS) | set(SUPERVISION_MUTATIONS) | {"acknowledgeBoardAlert", "hallBoardLink", "closeImprovementCase"})
     assert root_fields(tenant_schema, "mutation") == covered
     assert all(name in globals() for name in KEYED_MUTATIONS.values() if "::" not in name)
     assert all(name in globals() for name in SUPERVISION_MUTATIONS.values())
@@ -778,6 +780,7 @@ ALPHA_CONTROLS = {
     "evaluationStats": ('{ evaluationStats(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
     "serviceMetrics": ('{ serviceMetrics(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
     "coverageReport": ('{ coverageReport(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
+    "improvementCases": ("{ improvementCases { __typename } }", "viewer"),
 }
 
 

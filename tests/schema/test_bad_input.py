@@ -184,6 +184,9 @@ TENANT_MUTATIONS = {
                               {"id": None, "note": "已到窗口了解情况"}),
     "hallBoardLink": ("$hall: String!, $rotate: Boolean!", "hallCode: $hall, rotate: $rotate", "url",
                       {"hall": "H01", "rotate": True}),
+    # The case comes from BASE_SETUP (_improvement_case).
+    "closeImprovementCase": ("$id: ID!, $outcome: String!", "id: $id, outcome: $outcome", "case { id state }",
+                             {"id": None, "outcome": "增开窗口，高峰分流"}),
 }
 # Multipart uploads: bad files of importPaperForms are in tests/evaluations/test_paper_forms.py (as importCatalog's
 # are below).
@@ -311,9 +314,28 @@ def _acknowledge_board_alerts() -> None:
         BoardAlert.objects.update(state="ACKNOWLEDGED", acknowledged_at=timezone.now())
 
 
+def _improvement_case(state: str = "OPEN") -> dict:
+    from haochaping.analytics.models import ImprovementCase
+
+    now = timezone.now()
+    with schema_context("alpha"):
+        case = ImprovementCase.objects.create(subject_kind="WINDOW", subject_id=1, subject_name="综合窗口", topic="waiting",
+                                              review_count=3, evaluation_ids=[], period_days=30, opened_at=now,
+                                              due=now + timezone.timedelta(days=20), state=state)
+    return {"id": gid("ImprovementCase", case.pk)}
+
+
+def _close_improvement_cases() -> None:
+    from haochaping.analytics.models import ImprovementCase
+
+    with schema_context("alpha"):
+        ImprovementCase.objects.update(state="CLOSED", closed_at=timezone.now(), outcome="已整改")
+
+
 # Rows a mutation's base input needs (also run before each of its bad cases); may return variables.
 BASE_SETUP = {
     "acknowledgeBoardAlert": _board_alert,
+    "closeImprovementCase": _improvement_case,
     "recordOverdueReason": lambda: _case("LATE-0001", late=True),
     "requestRating": lambda: _case("DONE-0001"),
     "verifyPhoneCode": _phone_code,
@@ -585,6 +607,12 @@ TENANT_CASES = [
     bad("acknowledgeBoardAlert", "already acknowledged", {}, [("ALREADY_ACKNOWLEDGED", "id")],
         setup=_acknowledge_board_alerts),
     bad("acknowledgeBoardAlert", "note too long", {"note": "很" * 501}, [("TOO_LONG", "note")]),
+    # closeImprovementCase
+    bad("closeImprovementCase", "empty outcome", {"outcome": "  "}, [("REQUIRED", "outcome")]),
+    bad("closeImprovementCase", "outcome too long", {"outcome": "改" * 2001}, [("TOO_LONG", "outcome")]),
+    bad("closeImprovementCase", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("closeImprovementCase", "unknown case", {"id": gid("ImprovementCase", 999)}, [(NF, "id")]),
+    bad("closeImprovementCase", "already closed", {}, [("ALREADY_CLOSED", "id")], setup=_close_improvement_cases),
     # hallBoardLink
     bad("hallBoardLink", "unknown hall", {"hall": "NOPE"}, [(NF, "hallCode")]),
     bad("hallBoardLink", "empty hall", {"hall": ""}, [(NF, "hallCode")]),

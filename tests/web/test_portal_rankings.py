@@ -54,3 +54,16 @@ def test_open_data_refuses_an_unknown_level(november):
 
 def test_rankings_are_not_served_on_a_tenant_host(november):
     assert Client().get("/rankings/", HTTP_HOST="alpha.localhost").status_code == 404
+
+
+def test_portal_home_shows_published_improvements(alpha):
+    from django.utils import timezone
+
+    from haochaping.disclosure.models import PublishedImprovement
+
+    now = timezone.now()
+    PublishedImprovement.objects.create(tenant=Tenant.objects.get(schema_name="alpha"), case_id=1,
+                                        subject_name="甲镇综合窗口", topic="waiting", review_count=4, opened_at=now,
+                                        closed_at=now, on_time=True, outcome="增开两个窗口，高峰期预约分流")
+    html = Client().get("/", HTTP_HOST=PORTAL).content.decode()
+    assert "集中问题整改公开" in html and "增开两个窗口" in html and "甲镇综合窗口" in html

@@ -26,3 +26,10 @@ def exclusion_counts() -> dict[int, dict[str, int]]:
 
 
 __all__ = ["Tenant", "by_receipt", "exclusion_counts"]
+
+
+def published_improvements(limit: int = 10):
+    """Closed 集中问题 cases, newest first (what was wrong, what was done; no personal data)."""
+    from .models import PublishedImprovement
+
+    return PublishedImprovement.objects.select_related("tenant").order_by("-closed_at")[:limit]
