@@ -13,7 +13,9 @@ from django.utils.dateparse import parse_date
 from haochaping.accounts.models import Role
 from haochaping.core.errors import DomainError
 from haochaping.exchange import codes
+from haochaping.analytics.lists import PERFORMANCE_HEADERS, performance_rows
 from haochaping.exchange.exports import export_evaluations, export_exchange_records
+from haochaping.exchange.exports import render as render_table
 
 from .rating_views import roles_required
 
@@ -27,6 +29,14 @@ def _period(request) -> tuple[datetime | None, datetime | None]:
     since = timezone.make_aware(datetime.combine(start, time.min)) if start else None
     until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)) if end else None
     return since, until
+
+
+def _dates(request):
+    """The period as dates; the current month when not given."""
+    today = timezone.localdate()
+    start = parse_date(request.GET.get("start", "") or "") or today.replace(day=1)
+    end = parse_date(request.GET.get("end", "") or "") or today
+    return start, end
 
 
 @roles_required(*EXPORT_ROLES)
@@ -43,6 +53,9 @@ def export_download(request, what: str, fmt: str):
             raise DomainError("INVALID_FORMAT", "导出格式须为CSV或XLSX", "Export format must be CSV or XLSX", "format")
         if what == "evaluations":
             body = export_evaluations(fmt, since=since, until=until)
+        elif what == "performance":
+            start, end = _dates(request)
+            body = render_table(fmt, PERFORMANCE_HEADERS, performance_rows(start, end), "绩效评价")
         else:
             body = export_exchange_records(fmt, what, since=since, until=until)
     except DomainError as error:

@@ -11,7 +11,8 @@ from schema.core.errors import UserError, attempt
 from schema.core.nodes import pk_for
 from schema.core.permissions import platform_reader, public, tenant_reader
 
-from .types import CoverageReportType, EvaluationStats, ImprovementCaseType, RankingRow, ServiceMetricsType
+from .types import (CoverageReportType, EvaluationStats, ImprovementCaseType, ListedParty, RankingRow,
+                    ServiceMetricsType)
 
 MAX_DAYS = 366 * 3
 
@@ -38,6 +39,12 @@ class ServiceMetricsPayload:
 @strawberry.type
 class CoveragePayload:
     report: CoverageReportType | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ListPayload:
+    parties: list[ListedParty]
     errors: list[UserError]
 
 
@@ -82,6 +89,28 @@ class TenantAnalyticsQueries:
         report, errors = attempt(run)
         return CoveragePayload(report=CoverageReportType.of(report) if report else None, errors=errors)
 
+
+    @strawberry.field(extensions=tenant_reader(), description="表扬名单：期间内每个月好评率都高且评价充足的窗口和人员")
+    def commendation_list(self, start: date, end: date) -> ListPayload:
+        from haochaping.analytics.lists import commendation_list
+
+        def run():
+            _period(start, end)
+            return commendation_list(start, end)
+
+        rows, errors = attempt(run)
+        return ListPayload(parties=[ListedParty.of(p) for p in rows or []], errors=errors)
+
+    @strawberry.field(extensions=tenant_reader(), description="问责名单：差评多、被投诉或疑似刷评的窗口和人员")
+    def accountability_list(self, start: date, end: date) -> ListPayload:
+        from haochaping.analytics.lists import accountability_list
+
+        def run():
+            _period(start, end)
+            return accountability_list(start, end)
+
+        rows, errors = attempt(run)
+        return ListPayload(parties=[ListedParty.of(p) for p in rows or []], errors=errors)
 
     @strawberry.field(extensions=tenant_reader(), description="集中问题整改（最近的在前）")
     def improvement_cases(self, open_only: bool = False, first: int = 50) -> list[ImprovementCaseType]:

@@ -129,3 +129,22 @@ class ImprovementCaseType:
                    topic_label=DIMENSIONS[case.topic].label if case.topic in DIMENSIONS else case.topic,
                    review_count=case.review_count, opened_at=case.opened_at, due=case.due, state=case.state,
                    escalated_at=case.escalated_at, closed_at=case.closed_at, outcome=case.outcome)
+
+
+@strawberry.type(description="表扬或问责名单中的一个窗口或工作人员")
+class ListedParty:
+    kind: str = strawberry.field(description="WINDOW 或 STAFF")
+    code: str
+    name: str
+    ratings: int
+    satisfaction_rate: float | None
+    bad: int
+    complaints: int
+    fraud_flags: int
+    reasons: list[str]
+
+    @classmethod
+    def of(cls, party) -> ListedParty:
+        return cls(kind=party.kind, code=party.code, name=party.name, ratings=party.counts.counted,
+                   satisfaction_rate=party.counts.satisfaction_rate, bad=party.counts.bad, complaints=party.complaints,
+                   fraud_flags=party.fraud_flags, reasons=party.reasons)

@@ -109,3 +109,16 @@ def test_improvement_cases_are_the_hosts_own(gql, alpha, beta):
     from haochaping.disclosure.models import PublishedImprovement
 
     assert list(PublishedImprovement.objects.values_list("tenant__schema_name", "outcome")) == [("alpha", "已增开窗口")]
+
+
+def test_lists_are_the_hosts_own(gql, alpha, beta):
+    fold("alpha", 1, 2, 1)
+    fold("beta", 1, 1, 1, 1)
+    today = timezone.localdate().isoformat()
+    query = ("query($s: Date!) { accountabilityList(start: $s, end: $s) { parties { kind code name bad reasons } errors { code } } "
+             "commendationList(start: $s, end: $s) { parties { code } errors { code } } }")
+    data = gql("alpha", "agency")(query, {"s": today})["data"]
+    parties = {(p["kind"], p["code"]): p for p in data["accountabilityList"]["parties"]}
+    assert parties[("WINDOW", "H01/W01")]["bad"] == 3 and parties[("WINDOW", "H01/W01")]["name"].startswith("alpha")
+    assert parties[("STAFF", "E001")]["name"] == "alpha员工"
+    assert data["commendationList"] == {"parties": [], "errors": []}

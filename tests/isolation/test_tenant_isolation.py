@@ -270,6 +270,8 @@ ANALYTICS_FIELDS = {
     "serviceMetrics": "tests/analytics/test_analytics_graphql.py::test_service_metrics_and_coverage_for_readers",
     "coverageReport": "tests/analytics/test_coverage.py::test_county_report_has_every_tenant_and_keeps_them_apart",
     "improvementCases": "tests/analytics/test_analytics_graphql.py::test_improvement_cases_are_the_hosts_own",
+    "commendationList": "tests/analytics/test_analytics_graphql.py::test_lists_are_the_hosts_own",
+    "accountabilityList": "tests/analytics/test_analytics_graphql.py::test_lists_are_the_hosts_own",
     "closeImprovementCase": "tests/analytics/test_analytics_graphql.py::test_improvement_cases_are_the_hosts_own",
 }
 
@@ -781,6 +783,8 @@ ALPHA_CONTROLS = {
     "serviceMetrics": ('{ serviceMetrics(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
     "coverageReport": ('{ coverageReport(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
     "improvementCases": ("{ improvementCases { __typename } }", "viewer"),
+    "commendationList": ('{ commendationList(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
+    "accountabilityList": ('{ accountabilityList(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
 }
 
 

@@ -50,3 +50,18 @@ def test_other_roles_and_bad_formats_are_refused(alpha):
     assert bad.status_code == 400 and "CSV" in bad.content.decode()
     unknown = signed_in("tenant_admin").get("/exports/nowhere.csv", HTTP_HOST=ALPHA)
     assert unknown.status_code == 400
+
+
+def test_performance_export_lists_the_rated_window(alpha):
+    from haochaping.analytics.fold import fold_batch
+
+    with schema_context("alpha"):
+        rate("alpha", 5)
+        rate("alpha", 2)
+        fold_batch()
+    connection.set_schema_to_public()
+    text = signed_in("tenant_admin").get("/exports/performance.csv", HTTP_HOST=ALPHA).content.decode("utf-8")
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("类型,编码,名称,计入统计评价数,好评率")
+    assert any(line.startswith("窗口,H01/W01,") and ",2,0.5," in line for line in lines)
+    assert lines[-1].startswith("单位合计,alpha,甲镇,2,")
