@@ -14,6 +14,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from haochaping.jobs.models import Job
+
 from haochaping.accounts.models import ApiToken
 from haochaping.accounts.tokens import issue_token
 from haochaping.core.errors import DomainError
@@ -47,7 +49,8 @@ def committed(db):
                 accepted_at=now - timedelta(hours=3), completed_at=now - timedelta(hours=1)) for n in range(3)]
             issued = issue_token(name="并发测试系统", kind="SYSTEM", scopes=["evaluations:write"])
             had_default = Questionnaire.objects.filter(item__isnull=True).exists()
-            return {"cases": [c.case_number for c in cases], "case_pks": [c.pk for c in cases],
+            last_job = Job.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            return {"cases": [c.case_number for c in cases], "case_pks": [c.pk for c in cases], "last_job": last_job,
                     "token_pk": issued.token.pk, "secret": issued.secret, "had_default": had_default}
 
     data = run_committed(setup)
@@ -62,6 +65,8 @@ def committed(db):
             DevicePrompt.objects.filter(case_id__in=data["case_pks"]).delete()
             ServiceCase.objects.filter(pk__in=data["case_pks"]).delete()
             ApiToken.objects.filter(pk=data["token_pk"]).delete()
+            # Each case rating queued the delivery of its exchange record (the record went with the evaluation).
+            Job.objects.filter(pk__gt=data["last_job"], kind="exchange.deliver").delete()
             if not data["had_default"]:
                 Questionnaire.objects.filter(item__isnull=True).exclude(
                     pk__in=Evaluation.objects.filter(questionnaire__isnull=False).values("questionnaire_id")).delete()
