@@ -11,6 +11,7 @@ from .integrity.mutations import IntegrityMutations
 from .integrity.queries import IntegrityQueries
 from .rectification.mutations import CountyRectificationMutations
 from .supervision.mutations import SupervisionMutations
+from .supervision.notices import NoticeMutations, NoticeQueries
 from .supervision.queries import SupervisionQueries
 from .tenancy.mutations import TenancyMutations
 from .tenancy.queries import PlatformTenantQueries
@@ -20,13 +21,13 @@ from .workcalendar.queries import WorkCalendarQueries
 
 @strawberry.type
 class Query(AccountQueries, CatalogQueries, PlatformTenantQueries, IntegrityQueries, WorkCalendarQueries,
-            SupervisionQueries, PlatformAnalyticsQueries):
+            SupervisionQueries, PlatformAnalyticsQueries, NoticeQueries):
     pass
 
 
 @strawberry.type
 class Mutation(TenancyMutations, CatalogMutations, PlatformTokenMutations, RevokeTokenMutations, IntegrityMutations,
-               CountyRectificationMutations, WorkCalendarMutations, SupervisionMutations):
+               CountyRectificationMutations, WorkCalendarMutations, SupervisionMutations, NoticeMutations):
     pass
 
 

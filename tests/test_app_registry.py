@@ -72,8 +72,13 @@ EXPECTED = {
     "exchange.ExchangeRecord": "tenant",
     "exchange.RecordedExchange": "tenant",
     "disclosure.PublicCount": "shared",
+    "supervision.PublicNotice": "shared",
     "disclosure.PublicName": "shared",
     "disclosure.PublishedImprovement": "shared",
+    # Item lists and guides, ancillary-service fees and overdue-case reasons as the portal publishes them.
+    "disclosure.PublishedItem": "shared",
+    "disclosure.PublishedFee": "shared",
+    "disclosure.PublishedOverdueReason": "shared",
     "analytics.ImprovementCase": "tenant",
     # Both: each schema has its own users, tokens, sessions, permissions and admin log.
     "accounts.User": "both",

@@ -38,3 +38,11 @@ def portal_receipt(request):
                     "outcome_label": OUTCOME_LABELS.get(published.outcome, published.outcome),
                 }
     return render(request, "web/rect_receipt.html", context, status=status)
+
+
+def portal_notices(request):
+    """曝光: circulars the county published after approval and redaction."""
+    from haochaping.supervision.models import PublicNotice
+
+    notices = PublicNotice.objects.filter(state=PublicNotice.State.PUBLISHED).order_by("-decided_at")[:50]
+    return render(request, "web/portal_notices.html", {"notices": notices})

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import board_views, entry_views, export_views, rating_views, rectification_views, views
+from . import board_views, dashboard_views, entry_views, export_views, rating_views, rectification_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -25,6 +25,7 @@ urlpatterns = [
     path("rectifications/<int:pk>/evidence/<int:evidence_id>/", rectification_views.evidence_download,
          name="rectification_evidence"),
     path("receipt/", rectification_views.receipt, name="receipt"),
+    path("dashboard/", dashboard_views.tenant_dashboard_view, name="dashboard"),
     path("exports/", export_views.exports_page, name="exports"),
     path("exports/<slug:what>.<str:fmt>", export_views.export_download, name="export"),
     path("board/<str:hall_code>/", board_views.board_page, name="board"),

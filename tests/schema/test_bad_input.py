@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from haochaping.accounts.models import ApiToken
+from haochaping.accounts.models import ApiToken, User
 from haochaping.accounts.tokens import issue_evaluator_token
 from haochaping.catalog.models import CatalogItem
 from haochaping.core.codes import uscc_check_char
@@ -797,7 +797,31 @@ PLATFORM_MUTATIONS = {
                       "subjectTenant: $subjectTenant", "circular { id }",
                       {"title": "关于整改逾期的通报", "body": "造成不良影响。", "tenants": ["alpha"], "rectificationId": None,
                        "subjectTenant": None}),
+    # 曝光: the circular and the notice come from _circular / _notice.
+    "requestPublicNotice": ("$circularId: ID!, $title: String!, $body: String!",
+                            "circularId: $circularId, title: $title, body: $body", "notice { id state }",
+                            {"circularId": None, "title": "关于某窗口推诿的通报", "body": "已责令整改。"}),
+    "decidePublicNotice": ("$id: ID!, $approve: Boolean!", "id: $id, approve: $approve", "notice { id state }",
+                           {"id": None, "approve": True}),
 }
+
+
+def _circular() -> dict:
+    from haochaping.supervision.models import Circular
+
+    with schema_context("public"):
+        circular = Circular.objects.create(title="内部通报", body="内容", issued_by="县级：测试")
+    return {"circularId": gid("Circular", circular.pk, "public")}
+
+
+def _notice(requested_by: str = "county_supervisor", state: str = "PENDING") -> dict:
+    from haochaping.supervision.models import Circular, PublicNotice
+
+    with schema_context("public"):
+        circular = Circular.objects.create(title="内部通报", body="内容", issued_by="县级：测试")
+        notice = PublicNotice.objects.create(circular=circular, title="曝光", body="内容", state=state,
+                                             requested_by=User.objects.get(username=requested_by))
+    return {"id": gid("PublicNotice", notice.pk, "public"), "circularId": gid("Circular", circular.pk, "public")}
 
 
 def _alpha_case() -> dict:
@@ -908,13 +932,26 @@ PLATFORM_CASES = [
     bad("issueCircular", "unknown case", {"rectificationId": gid("Rectification", 999999)}, [(NF, "rectificationId")]),
     bad("issueCircular", "case of another unit", {"subjectTenant": "alpha", "rectificationId": gid("Rectification", 1, "beta")},
         [(NF, "rectificationId")]),
+    # requestPublicNotice
+    bad("requestPublicNotice", "empty title and body", {"title": "", "body": " "}, [("REQUIRED", "title"), ("REQUIRED", "body")],
+        setup=_circular),
+    bad("requestPublicNotice", "unknown circular", {"circularId": gid("Circular", 999999, "public")}, [(NF, "circularId")]),
+    bad("requestPublicNotice", "a tenant's id", {"circularId": gid("Circular", 1)}, [(NF, "circularId")]),
+    bad("requestPublicNotice", "already proposed", {}, [("ALREADY_REQUESTED", "circularId")],
+        setup=lambda: {"circularId": _notice()["circularId"]}),
+    # decidePublicNotice
+    bad("decidePublicNotice", "own proposal", {}, [("SAME_PERSON", "id")], setup=lambda: _notice("county_admin")),
+    bad("decidePublicNotice", "already decided", {}, [("ALREADY_DECIDED", "id")],
+        setup=lambda: _notice(state="PUBLISHED")),
+    bad("decidePublicNotice", "unknown notice", {"id": gid("PublicNotice", 999999, "public")}, [(NF, "id")]),
 ]
 
 
 @pytest.mark.parametrize("mutation", sorted(PLATFORM_MUTATIONS))
 def test_platform_base_input_is_valid(gql, mutation):
     overrides = {"revokeApiToken": _evaluator_token, "reviewSuspicionFlag": _flag,
-                 "decideRejection": _department_rejection, "issueSupervisionInstruction": _alpha_case}.get(mutation, dict)()
+                 "decideRejection": _department_rejection, "issueSupervisionInstruction": _alpha_case,
+                 "requestPublicNotice": _circular, "decidePublicNotice": _notice}.get(mutation, dict)()
     connection.set_schema_to_public()
     result, payload = run(gql("public", "county_admin"), PLATFORM_MUTATIONS, mutation, overrides)
     assert result["errors"] == [] and result[payload] is not None

@@ -53,6 +53,8 @@ PUBLIC_ALLOWLIST = {
     ("platform", "query", "calendarYears"),
     # Rankings are published data (public counts only, tiny cells unscored).
     ("platform", "query", "rankings"),
+    # Notices are public once a county admin approved them (only PUBLISHED ones are listed).
+    ("platform", "query", "publicNotices"),
 }
 
 

@@ -58,8 +58,15 @@ def test_portal_default_links(db, settings):
     assert f'href="{settings.BASE_SCHEME}://alpha.{settings.BASE_DOMAIN}/"' in html
 
 
-def test_portal_has_no_item_pages(db):
-    assert get(Client(), PUBLIC, "/items/").status_code == 404
+def test_portal_item_pages_read_only_the_published_copies(db):
+    """The portal's /items/ is not a tenant's item view: it lists the public schema's published copies only
+    (an item present in alpha's schema but not published there does not appear)."""
+    from haochaping.disclosure.models import PublishedItem
+
+    PublishedItem.objects.filter(tenant__schema_name="alpha", item_code="TEST-002").delete()
+    html = get(Client(), PUBLIC, "/items/?q=TEST-002").content.decode()
+    assert "/items/beta/TEST-002/" in html and "/items/alpha/TEST-002/" not in html
+    assert get(Client(), PUBLIC, "/items/alpha/TEST-002/").status_code == 404
 
 
 # --- a tenant's home --------------------------------------------------------------------------------------

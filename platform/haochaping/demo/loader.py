@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 from haochaping.accounts.models import ApiToken, Role, User
 from haochaping.accounts.tokens import issue_evaluator_token
 from haochaping.boards.services import board_url
+from haochaping.demo.history import load_history
 from haochaping.catalog.services import import_catalog
 from haochaping.items.models import ServiceItem
 from haochaping.items.services import GuideInput, adopt_item
@@ -144,6 +145,17 @@ def load_demo_county(stdout=None) -> DemoResult:
             agency.save(update_fields=["email"])
         _user("chengguan_handler", Role.HANDLER, "城关镇整改专人")
         _chengguan_channels()
+    for spec, kind, slug, agency in specs:
+        with schema_context(slug):
+            added = load_history()
+        if added:
+            say(f"  {spec['name']}: {added} ratings of history\n")
+    # Existing rows (a re-run over an older demo) reach the portal too; new writes published themselves.
+    from haochaping.disclosure.services import publish_catalog
+
+    for tenant in tenants.values():
+        publish_catalog(tenant)
+    say("  portal catalog published\n")
     return DemoResult(tenants_created=created)
 
 

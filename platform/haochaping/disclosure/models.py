@@ -88,3 +88,65 @@ class PublishedImprovement(models.Model):
         verbose_name_plural = verbose_name
         ordering = ["-closed_at"]
         constraints = [models.UniqueConstraint(fields=["tenant", "case_id"], name="published_improvement_unique")]
+
+
+class PublishedItem(models.Model):
+    """A tenant's adopted item with its current service guide (清单和办事指南要公开), copied when the item is adopted or
+    a guide version is published. Guides hold no personal data; the fields worth publishing are kept as JSON."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    item_code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    item_type = models.CharField(max_length=40, blank=True)
+    is_active = models.BooleanField(default=True)
+    guide = models.JSONField(default=dict, blank=True)
+    guide_version = models.PositiveIntegerField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)  # the current guide version's publication
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "公开的事项清单和办事指南"
+        verbose_name_plural = verbose_name
+        ordering = ["tenant_id", "item_code"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "item_code"], name="published_item_unique")]
+        indexes = [models.Index(fields=["item_code"], name="published_item_code")]
+
+
+class PublishedFee(models.Model):
+    """A hall's ancillary service (文印、邮寄…) and its fee, public whether free or charged."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    org_code = models.CharField(max_length=32)
+    org_name = models.CharField(max_length=100)
+    service_name = models.CharField(max_length=50)
+    is_free = models.BooleanField(default=True)
+    fee = models.CharField(max_length=100, blank=True)
+    fee_basis = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "公开的配套服务收费"
+        verbose_name_plural = verbose_name
+        ordering = ["tenant_id", "org_code", "service_name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "org_code", "service_name"], name="published_fee_unique")]
+
+
+class PublishedOverdueReason(models.Model):
+    """逾期办件的原因: a late case's public explanation. The case number is masked and the reason redacted; no
+    applicant data is copied."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    case_id = models.BigIntegerField()
+    case_number_masked = models.CharField(max_length=64, blank=True)
+    item_code = models.CharField(max_length=64, blank=True)
+    item_name = models.CharField(max_length=200, blank=True)
+    promised_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField()
+    recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "公开的逾期办件原因"
+        verbose_name_plural = verbose_name
+        ordering = ["-completed_at"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "case_id"], name="published_overdue_unique")]

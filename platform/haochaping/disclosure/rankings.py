@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.cache import cache
 from django.db.models import Sum
 
 from haochaping.analytics.metrics import GradeCounts, grade_counts
@@ -18,6 +19,10 @@ from .models import PublicCount, PublicName
 
 MIN_RATINGS = 5
 Z = 1.96  # 95%
+# A ranking over a month reads ~10% of a year's counts (hundreds of thousands of cells at county scale,
+# docs/benchmarks.md "portal_scale"), so computed rankings are shared for a minute: the portal's pages already
+# tell browsers and proxies max-age=60, and the fold's new counts show within that minute. 0 turns it off.
+CACHE_SECONDS = 60
 
 
 def wilson_lower_bound(good: int, total: int, z: float = Z) -> float | None:
@@ -65,6 +70,20 @@ LEVELS = {
 def rankings(level: str, start: date, end: date, *, tenant: Tenant | None = None, channel: str | None = None,
              limit: int | None = None) -> list[RankRow]:
     """Units of `level` rated in [start, end], best first; unscored ones (too few ratings) after the scored."""
+    if level not in LEVELS:
+        raise KeyError(level)
+    if not CACHE_SECONDS:
+        rows = _rankings(level, start, end, tenant, channel)
+    else:
+        key = f"rankings:{level}:{start.isoformat()}:{end.isoformat()}:{tenant.pk if tenant else ''}:{channel or ''}"
+        rows = cache.get(key)
+        if rows is None:
+            rows = _rankings(level, start, end, tenant, channel)
+            cache.set(key, rows, CACHE_SECONDS)
+    return rows[:limit] if limit else rows
+
+
+def _rankings(level: str, start: date, end: date, tenant: Tenant | None, channel: str | None) -> list[RankRow]:
     fields = LEVELS[level]
     counts = PublicCount.objects.filter(day__gte=start, day__lte=end)
     if tenant is not None:
@@ -90,7 +109,7 @@ def rankings(level: str, start: date, end: date, *, tenant: Tenant | None = None
     rows.sort(key=lambda r: (not r.scored, -(r.score or 0), -r.ratings, r.name))
     for position, row in enumerate(rows, start=1):
         row.rank = position if row.scored else None
-    return rows[:limit] if limit else rows
+    return rows
 
 
 def _names(level: str, cells: dict) -> dict[tuple, str]:

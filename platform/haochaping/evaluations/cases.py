@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tenants.resolution import current_tenant
 from haochaping.core.errors import DomainError, ErrorCollector
+from haochaping.disclosure.services import publish_overdue_reason
 from haochaping.items.models import ServiceItem
 from haochaping.organizations.models import ServicePlatform, Staff, Window
 from tenants.models import Tenant
@@ -153,5 +154,7 @@ def record_overdue_reason(*, case: ServiceCase, reason: str) -> ServiceCase:
     errors.raise_if_any()
     case.overdue_reason = reason.strip()
     case.overdue_reason_at = timezone.now()
-    case.save(update_fields=["overdue_reason", "overdue_reason_at", "updated_at"])
+    with transaction.atomic():
+        case.save(update_fields=["overdue_reason", "overdue_reason_at", "updated_at"])
+        publish_overdue_reason(case)  # 逾期办件的原因要公开: redacted public copy, in this transaction
     return case

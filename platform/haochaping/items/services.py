@@ -9,6 +9,7 @@ from django.db.models import Max
 from haochaping.accounts.models import User
 from haochaping.catalog.models import CatalogItem
 from haochaping.core.errors import DomainError, ErrorCollector
+from haochaping.disclosure.services import publish_item
 from tenants.models import Tenant
 
 from .models import EVALUATION_CHANNELS, HANDLING_CHANNELS, ServiceGuide, ServiceItem
@@ -79,6 +80,7 @@ def adopt_item(*, catalog_code: str, guide: GuideInput, user: User | None = None
         with transaction.atomic():
             item = ServiceItem.objects.create(catalog_item=catalog_item)
             _publish(item, guide, user)
+            publish_item(item)  # 清单和办事指南要公开: the public copy, in this transaction
     except IntegrityError:
         raise DomainError("ALREADY_ADOPTED", "本单位已认领该事项", "This unit has already adopted the item", "catalogCode")
     return item
@@ -91,7 +93,9 @@ def publish_guide(*, item: ServiceItem, guide: GuideInput, user: User | None = N
     with transaction.atomic():
         # Lock the item so two editors never publish the same version number.
         ServiceItem.objects.select_for_update().get(pk=item.pk)
-        return _publish(item, guide, user)
+        published = _publish(item, guide, user)
+        publish_item(item)  # the public copy shows the new version, in this transaction
+        return published
 
 
 def set_item_units(*, item: ServiceItem, lead_slug: str | None, cooperating_slugs: list[str]) -> ServiceItem:

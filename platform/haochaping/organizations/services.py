@@ -9,6 +9,7 @@ from django.db import transaction
 from haochaping.accounts.models import ApiToken, User
 from haochaping.accounts.tokens import IssuedToken, issue_token
 from haochaping.core.errors import DomainError, ErrorCollector
+from haochaping.disclosure.services import publish_fee
 from haochaping.items.models import ServiceItem
 
 from .models import AncillaryService, RatingDevice, ServiceOrg, ServicePlatform, Staff, Window
@@ -203,7 +204,11 @@ def create_ancillary_service(*, org_id: int, name: str, is_free: bool, fee: str 
     if org and name and AncillaryService.objects.filter(org=org, name=name.strip()).exists():
         errors.add("DUPLICATE_NAME", "name", "该大厅已有同名配套服务", "This hall already offers a service of that name")
     errors.raise_if_any()
-    return AncillaryService.objects.create(org=org, name=name.strip(), is_free=is_free, fee=fee.strip(), fee_basis=fee_basis.strip())
+    with transaction.atomic():
+        service = AncillaryService.objects.create(org=org, name=name.strip(), is_free=is_free, fee=fee.strip(),
+                                                  fee_basis=fee_basis.strip())
+        publish_fee(service)  # 收费标准要公开: the public copy, in this transaction
+    return service
 
 
 @dataclass

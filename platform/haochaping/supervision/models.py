@@ -70,3 +70,29 @@ class Circular(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class PublicNotice(models.Model):
+    """曝光: an internal circular published on the portal after approval and redaction. A county user proposes the
+    public text (redacted of personal data when stored); a county admin other than the proposer approves it."""
+
+    class State(models.TextChoices):
+        PENDING = "PENDING", "待审核"
+        PUBLISHED = "PUBLISHED", "已公开"
+        REFUSED = "REFUSED", "不予公开"
+
+    circular = models.ForeignKey(Circular, on_delete=models.PROTECT, related_name="notices", verbose_name="内部通报")
+    title = models.CharField("公开标题", max_length=200)
+    body = models.TextField("公开内容")
+    state = models.CharField("状态", max_length=12, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "曝光公告"
+        verbose_name_plural = verbose_name
+        ordering = ["-decided_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["circular"], condition=models.Q(state__in=["PENDING", "PUBLISHED"]),
+                                               name="one_live_notice_per_circular")]

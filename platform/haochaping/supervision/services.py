@@ -144,3 +144,47 @@ def issue_circular(*, title: str, body: str, county_user: User, tenants: list[Te
 
 __all__ = ["acknowledge_instruction", "issue_circular", "issue_instruction", "notify_tenant_admins",
            "record_escalation"]
+
+
+def request_notice(circular_id: int, *, title: str, body: str, county_user: User) -> "PublicNotice":
+    """Propose publishing a circular as a public notice (曝光). The text is redacted of personal data as stored."""
+    from haochaping.core.privacy import redact_text
+
+    from .models import PublicNotice
+
+    _require_county(county_user)
+    errors = ErrorCollector()
+    errors.require(title, "title", "标题", "Title")
+    errors.max_length(title, 200, "title", "标题", "Title")
+    errors.require(body, "body", "内容", "Body")
+    errors.max_length(body, 5000, "body", "内容", "Body")
+    errors.raise_if_any()
+    with schema_context(get_public_schema_name()), transaction.atomic():
+        circular = Circular.objects.filter(pk=circular_id).first()
+        if circular is None:
+            raise DomainError("NOT_FOUND", "未找到该内部通报", "Circular not found", "circularId")
+        if PublicNotice.objects.filter(circular=circular, state__in=["PENDING", "PUBLISHED"]).exists():
+            raise DomainError("ALREADY_REQUESTED", "该通报已申请或已公开", "This circular is already proposed or published",
+                              "circularId")
+        return PublicNotice.objects.create(circular=circular, title=redact_text(title), body=redact_text(body),
+                                           requested_by=county_user)
+
+
+def decide_notice(notice_id: int, *, approve: bool, county_user: User) -> "PublicNotice":
+    """A county admin other than the proposer approves (publishes) or refuses it: four eyes on what goes public."""
+    from .models import PublicNotice
+
+    if county_user is None or county_user.role != Role.COUNTY_ADMIN:
+        raise _not_allowed()
+    with schema_context(get_public_schema_name()), transaction.atomic():
+        notice = PublicNotice.objects.select_for_update().filter(pk=notice_id).first()
+        if notice is None:
+            raise DomainError("NOT_FOUND", "未找到该曝光申请", "Notice not found", "id")
+        if notice.state != PublicNotice.State.PENDING:
+            raise DomainError("ALREADY_DECIDED", "该申请已审核", "This notice has already been decided", "id")
+        if notice.requested_by_id == county_user.pk:
+            raise DomainError("SAME_PERSON", "申请人不能审核自己的申请", "The proposer cannot approve their own notice", "id")
+        notice.state = PublicNotice.State.PUBLISHED if approve else PublicNotice.State.REFUSED
+        notice.decided_by, notice.decided_at = county_user, timezone.now()
+        notice.save(update_fields=["state", "decided_by", "decided_at"])
+        return notice
