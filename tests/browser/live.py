@@ -32,6 +32,30 @@ except ImportError:  # the browser tests skip
     AVAILABLE = False
 
 
+# --- what the browser tests committed -------------------------------------------------------------------------
+
+
+def committed_row_counts() -> dict:
+    """Rows per table in the public, alpha and beta schemas, read on a fresh connection (committed data): the
+    browser tests compare before and after to prove they left nothing behind."""
+    from django.apps import apps
+    from django_tenants.utils import schema_context
+
+    from conftest import run_committed
+
+    def count():
+        counts = {}
+        for schema in ("public", "alpha", "beta"):
+            with schema_context(schema):
+                tables = set(connection.introspection.table_names())
+                for model in apps.get_models(include_auto_created=True):
+                    if model._meta.db_table in tables and model._meta.managed:
+                        counts[(schema, model._meta.label)] = model._base_manager.count()
+        return counts
+
+    return run_committed(count)
+
+
 # --- a live server on the test database ---------------------------------------------------------------------
 
 

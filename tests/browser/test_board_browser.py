@@ -18,7 +18,7 @@ from django.db import connection
 
 from boards.conftest import _marks, _restore, rate
 from conftest import PASSWORD, run_committed
-from live import AVAILABLE, SCREENSHOTS, _start_daphne, _stop, browser, daphne_server  # noqa: F401 - fixtures
+from live import AVAILABLE, SCREENSHOTS, _start_daphne, _stop, browser, committed_row_counts, daphne_server  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 if not AVAILABLE:
@@ -57,32 +57,16 @@ def window_token() -> str:
     return in_alpha(lambda: window_qr_token(Window.objects.get(org__code="H01", code="W01")))
 
 
-def _row_counts() -> dict:
-    from django.apps import apps
-    from django_tenants.utils import schema_context
-
-    def count():
-        counts = {}
-        for schema in ("public", "alpha", "beta"):
-            with schema_context(schema):
-                tables = set(connection.introspection.table_names())
-                for model in apps.get_models(include_auto_created=True):
-                    if model._meta.db_table in tables and model._meta.managed:
-                        counts[(schema, model._meta.label)] = model._base_manager.count()
-        return counts
-
-    return run_committed(count)
-
 
 @pytest.fixture(autouse=True)
 def restored(daphne_server):
     """Deletes what a test committed (ratings, the hall's board row, alerts, rectifications, the questionnaire
     stored with a first rating, sessions, jobs, flags) and proves nothing is left behind in any table."""
-    before = _row_counts()
+    before = committed_row_counts()
     marks = run_committed(_marks)
     yield
     run_committed(_restore, marks)
-    after = _row_counts()
+    after = committed_row_counts()
     assert {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v} == {}, "committed rows left behind"
 
 

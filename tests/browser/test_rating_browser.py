@@ -16,10 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from conftest import PASSWORD, delete_rectifications, run_committed
-from live import CHROMIUM, ROOT, SCREENSHOTS, browser, daphne_server  # noqa: F401 - fixtures
+from live import CHROMIUM, ROOT, SCREENSHOTS, browser, committed_row_counts, daphne_server  # noqa: F401 - fixtures
 
 # The test's own connection sits in pytest-django's rolled-back transaction and, while Playwright's sync API runs its
 # event loop in this thread, Django refuses to use it: every read and write goes through run_committed's own thread
@@ -104,23 +103,6 @@ def local_queue(page) -> list[dict]:
     return json.loads(page.evaluate("localStorage.getItem('hcp.device.queue') || '[]'"))
 
 
-def _row_counts() -> dict:
-    """Rows per table in the public, alpha and beta schemas (committed data, read on a fresh connection)."""
-    from django.apps import apps
-    from django_tenants.utils import schema_context
-
-    def count():
-        counts = {}
-        for schema in ("public", "alpha", "beta"):
-            with schema_context(schema):
-                tables = set(connection.introspection.table_names())
-                for model in apps.get_models(include_auto_created=True):
-                    if model._meta.db_table in tables and model._meta.managed:
-                        counts[(schema, model._meta.label)] = model._base_manager.count()
-        return counts
-
-    return run_committed(count)
-
 
 @pytest.fixture(autouse=True)
 def committed_rows_restored(daphne_server):
@@ -133,7 +115,7 @@ def committed_rows_restored(daphne_server):
 
     from haochaping.jobs.models import Job
 
-    before = _row_counts()
+    before = committed_row_counts()
     last_job = run_committed(lambda: Job.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
     existing = in_alpha(lambda: (set(Questionnaire.objects.values_list("pk", flat=True)),
                                  set(Session.objects.values_list("pk", flat=True)),
@@ -152,7 +134,7 @@ def committed_rows_restored(daphne_server):
     in_alpha(drop_new_rows)
     # A case's rating queues its exchange record's delivery (a public job); the record went with the evaluation.
     run_committed(lambda: Job.objects.filter(pk__gt=last_job, kind="exchange.deliver").delete())
-    after = _row_counts()
+    after = committed_row_counts()
     assert {k: v for k, v in after.items() if before.get(k) != v} == {}, "committed rows left behind"
 
 

@@ -6,6 +6,7 @@ import logging
 from django.db import IntegrityError, transaction
 
 from haochaping.core.errors import DomainError
+from haochaping.jobs.outbox import DeliveryFailed, DeliveryInDoubt  # noqa: F401 - senders raise these
 from haochaping.jobs.services import enqueue
 
 from . import codes, conf
@@ -18,12 +19,6 @@ DELIVER_JOB = "exchange.deliver"
 DELIVER_MAX_ATTEMPTS = 16
 
 
-class DeliveryFailed(Exception):
-    """A definite failure: nothing was delivered, so it may be tried again (a sender may raise any exception)."""
-
-
-class DeliveryInDoubt(Exception):
-    """The record may have been delivered. It stays SENDING and is never sent again automatically."""
 
 
 def known_target(name: str) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from haochaping.jobs.outbox import DeliveryFailed, DeliveryInDoubt  # noqa: F401 - senders raise these
 from haochaping.jobs.services import enqueue
 
 from .models import Notification
@@ -13,14 +14,6 @@ DELIVER_JOB = "notifications.deliver"
 DELIVER_MAX_ATTEMPTS = 16
 
 
-class DeliveryFailed(Exception):
-    """A definite failure: nothing was sent, so the job may run again (an SMS provider may raise any exception
-    for this)."""
-
-
-class DeliveryInDoubt(Exception):
-    """The message may have gone out (e.g. the connection dropped while waiting for the server's final answer).
-    It is left SENDING and never sent again automatically: at most once."""
 
 
 def queue_notification(*, channel: str, recipient: str, body: str, purpose: str, subject: str = "",

@@ -1,11 +1,5 @@
-"""Delivery by the worker: at most once per notification (see models.Notification).
-
-PENDING → SENDING is committed before the send. Then:
-- sent → SENT;
-- a definite failure (nothing went out: connection refused, the server refused, the provider raised) → back to
-  PENDING with last_error, and DeliveryFailed is raised so the job system retries with backoff; on the job's
-  last attempt → FAILED;
-- in doubt (the message may have gone out) or a crash mid-send → stays SENDING and is never sent again."""
+"""Delivery by the worker: at most once per notification (haochaping.jobs.outbox.deliver_once), by SMS
+or SMTP. An SMTP error after the DATA phase began leaves the message in doubt."""
 from __future__ import annotations
 
 import logging
@@ -13,10 +7,8 @@ import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
-from django.utils import timezone
 
-from haochaping.jobs.models import Job
+from haochaping.jobs.outbox import deliver_once
 from haochaping.jobs.services import job_handler
 
 from .models import Notification
@@ -78,34 +70,9 @@ def _send(notification: Notification) -> str:
     return _send_email(notification)
 
 
-def _last_attempt(payload: dict) -> bool:
-    """Whether the job system gives up after this attempt (the job lives in the public schema)."""
-    job = Job.objects.filter(pk=payload.get("job_id")).values("attempts", "max_attempts").first()
-    return job is not None and job["attempts"] >= job["max_attempts"]
-
-
 @job_handler(DELIVER_JOB)
 def deliver(payload: dict) -> None:
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(pk=payload["notification_id"]).first()
-        if notification is None or notification.state != Notification.State.PENDING:
-            return  # already sent, given up, or in doubt after a crash: never send twice
-        notification.state = Notification.State.SENDING
-        notification.attempts += 1
-        notification.save(update_fields=["state", "attempts"])
-    try:
-        reference = _send(notification)
-    except DeliveryInDoubt as exc:
-        log.warning("notification %s may or may not have been sent; it is not sent again: %s", notification.pk, exc)
-        Notification.objects.filter(pk=notification.pk).update(last_error=f"in doubt, not sent again: {exc}"[:2000])
-        return
-    except Exception as exc:  # noqa: BLE001 - the provider's or SMTP server's refusal: retry later
-        state = Notification.State.FAILED if _last_attempt(payload) else Notification.State.PENDING
-        Notification.objects.filter(pk=notification.pk).update(state=state,
-                                                               last_error=f"{type(exc).__name__}: {exc}"[:2000])
-        raise DeliveryFailed(str(exc)) from exc
-    Notification.objects.filter(pk=notification.pk).update(state=Notification.State.SENT, sent_at=timezone.now(),
-                                                           provider_reference=reference[:120], last_error="")
+    deliver_once(Notification, payload["notification_id"], _send, payload, reference_field="provider_reference")
 
 
 __all__ = ["DeliveryFailed", "DeliveryInDoubt", "deliver"]
