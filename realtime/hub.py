@@ -62,6 +62,8 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - Redis down: wait, rejoin, carry on (boards resync by snapshot)
+                if asyncio.current_task().cancelling():  # a cancellation a client library turned into an error
+                    raise
                 log.warning("board hub could not receive; retrying", exc_info=True)
                 await asyncio.sleep(RETRY_SECONDS)
                 await self._rejoin()

@@ -99,6 +99,15 @@ def run_committed(func, *args, **kwargs):
     return outcome.get("value")
 
 
+def public_count(tenant, day, *, grade: int, n: int, channel: str = "QR_CODE", item_code: str = "",
+                 org_code: str = "", window_code: str = "", platform_code: str = "", excluded: bool = False) -> None:
+    """Public counts as the fold writes them (daily cell and its monthly rollups), without rating anything."""
+    from haochaping.disclosure.rollup import add_counts
+
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    add_counts([(tenant_id, day, item_code, org_code, window_code, platform_code, channel, grade, excluded, n)])
+
+
 def delete_rectifications(queryset) -> int:
     """Test cleanup of committed rectifications (with their follow-ups, evidence rows, contact reads and
     events) in the current schema. Events are append-only (a trigger refuses DELETE), so the trigger is

@@ -72,6 +72,9 @@ EXPECTED = {
     "exchange.ExchangeRecord": "tenant",
     "exchange.RecordedExchange": "tenant",
     "disclosure.PublicCount": "shared",
+    # Rollups of the public counts (codes only, no staff) for the rankings, reports and county dashboard.
+    "disclosure.PublicMonthlyCount": "shared",
+    "disclosure.PublicDailyTotal": "shared",
     "supervision.PublicNotice": "shared",
     "disclosure.PublicName": "shared",
     "disclosure.PublishedImprovement": "shared",

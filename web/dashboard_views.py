@@ -3,8 +3,8 @@ breakdowns; thin views over haochaping.analytics.dashboard."""
 from __future__ import annotations
 
 from django.db import connection
-from django.shortcuts import render
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
 from haochaping.accounts.models import Role
 from haochaping.analytics.comments import DIMENSIONS
@@ -17,6 +17,7 @@ from tenants.models import Tenant
 
 from .rating_views import roles_required
 from .supervision_views import county_roles_required
+from .tables import Table, page_or_download, rate
 
 READERS = (Role.TENANT_ADMIN, Role.AGENCY, Role.HANDLER, Role.VIEWER)
 CHANNELS = dict(EvaluationChannel.choices)
@@ -40,6 +41,20 @@ def _context(request, board, filters: dict) -> dict:
                              key=lambda kv: -kv[1])}
 
 
+def _tables(context: dict, scope: str) -> list[Table]:
+    """The page's breakdown tables (the figures above them are a summary, not a table)."""
+    board = context["board"]
+    tables = [
+        Table("channels", _("按渠道"), [_("渠道"), _("评价数"), _("好评率")],
+              ((label, c.counted, rate(c.satisfaction_rate)) for label, c in context["by_channel"])),
+        Table("units", _("按单位") if scope == "county" else _("按窗口"), [_("名称"), _("评价数"), _("差评"), _("好评率")],
+              ((name, c.counted, c.bad, rate(c.satisfaction_rate)) for name, c in board.by_unit)),
+    ]
+    if scope == "tenant":
+        tables.append(Table("topics", _("差评意见的问题类别"), [_("问题"), _("条数")], context["topics"]))
+    return tables
+
+
 @roles_required(*READERS)
 def tenant_dashboard_view(request):
     start, end = clamp_period(parse_date(request.GET.get("start") or ""), parse_date(request.GET.get("end") or ""))
@@ -50,7 +65,8 @@ def tenant_dashboard_view(request):
     context.update(scope="tenant", tenant=connection.tenant,
                    windows=Window.objects.filter(is_active=True).select_related("org"),
                    items=ServiceItem.objects.filter(is_active=True).select_related("catalog_item"))
-    return render(request, "web/dashboard.html", context)
+    return page_or_download(request, "web/dashboard.html", context, _tables(context, "tenant"),
+                            name=f"{connection.schema_name}-dashboard")
 
 
 @county_roles_required
@@ -62,4 +78,4 @@ def county_dashboard_view(request):
     board = county_dashboard(start, end, tenant_id=filters["unit"], channel=filters["channel"] or None)
     context = _context(request, board, filters)
     context.update(scope="county", units=units)
-    return render(request, "web/dashboard.html", context)
+    return page_or_download(request, "web/dashboard.html", context, _tables(context, "county"), name="county-dashboard")

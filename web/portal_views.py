@@ -3,7 +3,6 @@
 schema."""
 from __future__ import annotations
 
-import csv
 import json
 import re
 
@@ -22,8 +21,9 @@ from haochaping.disclosure.charts import Point, bars_and_line
 from haochaping.disclosure.rankings import MIN_RATINGS
 from haochaping.items.models import EVALUATION_CHANNELS, HANDLING_CHANNELS
 
-from .rankings_views import _period
+from .rankings_views import _period, open_data_fraction
 from .rectification_views import OUTCOME_LABELS, STATE_LABELS
+from .tables import Table, day, file_response, page_or_download, rate, yes_no
 
 _REPORT_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 CASE_KINDS = {"IMMEDIATE": gettext_lazy("即办件"), "PROMISED": gettext_lazy("承诺件")}
@@ -86,6 +86,36 @@ def _chart(months, chart_id: str = "unit-chart"):
                                        "具体数字见下表。") % {"min": MIN_RATINGS})
 
 
+def _item_table(items: list[dict]) -> Table:
+    return Table("items", _("事项与办事指南"), [_("事项"), _("编码"), _("单位"), _("办件类型"), _("承诺时限（工作日）")],
+                 ((row["item"].name, row["item"].item_code, row["item"].tenant.name, row["guide"]["case_kind_label"],
+                   row["guide"].get("promised_limit_days")) for row in items))
+
+
+def _unit_tables(data: dict) -> list[Table]:
+    """The unit page's tables, from the published rows the page shows (no rater or staff data, masked case numbers)."""
+    months = [(m.label, m.ratings, rate(m.satisfaction_rate), m.excluded) for m in data["months_desc"]]
+    year = data["year_counts"]
+    months.append((_("合计"), year.counted, rate(year.satisfaction_rate) if year.counted >= MIN_RATINGS else None,
+                   year.excluded))
+    return [
+        Table("months", _("近12个月"), [_("月份"), _("评价数"), _("好评率"), _("不予采纳")], months),
+        Table("rectifications", _("差评整改"),
+              [_("收到"), _("来源"), _("事项"), _("状态"), _("整改结果"), _("办结时间"), _("超期")],
+              ((day(row["r"].opened_at), row["source"], row["r"].item_name, row["state"], row["outcome"],
+                day(row["r"].closed_at), yes_no(bool(row["r"].closed_at and row["r"].closed_at > row["r"].due)))
+               for row in data["rectifications"])),
+        Table("improvements", _("集中问题整改公开"), [_("对象"), _("问题"), _("差评数"), _("整改措施"), _("完成时间"), _("超期")],
+              ((p.subject_name, topic, p.review_count, p.outcome, day(p.closed_at), yes_no(not p.on_time))
+               for p, topic in data["improvements"])),
+        Table("fees", _("配套服务收费"), [_("服务场所"), _("服务"), _("收费标准"), _("收费依据")],
+              ((f.org_name, f.service_name, _("免费") if f.is_free else f.fee, f.fee_basis) for f in data["fees"])),
+        Table("overdue", _("逾期办件的原因"), [_("办件编号"), _("事项"), _("承诺办结"), _("实际办结"), _("逾期原因")],
+              ((o.case_number_masked, o.item_name, day(o.promised_at), day(o.completed_at), o.reason)
+               for o in data["overdue"])),
+    ]
+
+
 def unit_page(request, slug: str):
     tenant = portal.unit(slug)
     if tenant is None:
@@ -98,16 +128,17 @@ def unit_page(request, slug: str):
                                "outcome": OUTCOME_LABELS.get(r.outcome, r.outcome) if r.outcome else ""}
                               for r in data["rectifications"]]
     data["improvements"] = [(p, _topic(p.topic)) for p in data["improvements"]]
-    return render(request, "web/portal_unit.html", {
-        **data, "tenant": tenant, "query": query, "chart": _chart(data["months"]), "min_ratings": MIN_RATINGS,
-        "months_desc": list(reversed(data["months"])),
-    })
+    data["months_desc"] = list(reversed(data["months"]))
+    context = {**data, "tenant": tenant, "query": query, "chart": _chart(data["months"]), "min_ratings": MIN_RATINGS}
+    return page_or_download(request, "web/portal_unit.html", context, _unit_tables(data),
+                            name=f"unit-{tenant.schema_name}")
 
 
 def item_search(request):
     query = request.GET.get("q", "").strip()[:QUERY_LIMIT]
     items = [_item_row(i) for i in portal.search_items(query)]
-    return render(request, "web/portal_items.html", {"items": items, "query": query})
+    return page_or_download(request, "web/portal_items.html", {"items": items, "query": query}, [_item_table(items)],
+                            name="items")
 
 
 def item_guide(request, slug: str, code: str):
@@ -127,10 +158,26 @@ def monthly_report(request, month: str):
     data["channels"] = [(_channel(ch), counts, portal.suppressed_rate(counts)) for ch, counts in data["channels"]]
     data["improvements"] = [(p, _topic(p.topic)) for p in data["improvements"]]
     previous, following = portal.shift_month(year, mon, -1), portal.shift_month(year, mon, 1)
-    return render(request, "web/portal_report.html", {
+    return page_or_download(request, "web/portal_report.html", {
         **data, "month": f"{year}-{mon:02d}", "min_ratings": MIN_RATINGS,
         "previous": f"{previous[0]}-{previous[1]:02d}", "next": f"{following[0]}-{following[1]:02d}",
-    })
+    }, _report_tables(data), name=f"report-{year}-{mon:02d}")
+
+
+def _report_tables(data: dict) -> list[Table]:
+    rect_headers = [_("月份口径"), _("件数"), _("已办结"), _("按期办结"), _("误评，不予采纳"), _("恶意差评，不予采纳")]
+    rect_rows = [(label, s["total"], s["closed"], s["on_time"], s["mistaken"], s["malicious"])
+                 for label, s in ((_("本月收到"), data["rect_opened"]), (_("本月办结"), data["rect_closed"]))]
+    return [
+        Table("competition", _("月度竞赛榜（各单位）"), [_("名次"), _("单位"), _("评价数"), _("好评率"), _("上月名次")],
+              ((r.rank, r.tenant_name, r.ratings, rate(r.satisfaction_rate), r.previous_rank)
+               for r in data["competition"])),
+        Table("channels", _("各评价渠道"), [_("渠道"), _("评价数"), _("好评率")],
+              ((label, counts.counted, rate(suppressed)) for label, counts, suppressed in data["channels"])),
+        Table("rectifications", _("差评整改"), rect_headers, rect_rows),
+        Table("improvements", _("本月完成的集中问题整改"), [_("单位"), _("对象"), _("问题"), _("差评数"), _("整改措施")],
+              ((p.tenant.name, p.subject_name, topic, p.review_count, p.outcome) for p, topic in data["improvements"])),
+    ]
 
 
 def current_report(request):
@@ -157,8 +204,8 @@ def widget(request, slug: str):
 
 @cache_control(public=True, max_age=60)
 def open_data_units(request, fmt: str):
-    """Per unit for ?month=YYYY-MM (default this month) as JSON or CSV (UTF-8 with BOM)."""
-    if fmt not in ("json", "csv"):
+    """Per unit for ?month=YYYY-MM (default this month) as JSON, CSV (UTF-8 with BOM) or XLSX."""
+    if fmt not in ("json", "csv", "xlsx"):
         raise Http404("格式无效 / Unknown format")
     year, month = _period(request)
     rows = portal.units_open_data(year, month)
@@ -166,13 +213,10 @@ def open_data_units(request, fmt: str):
         body = {"month": f"{year}-{month:02d}", "minRatingsForRate": MIN_RATINGS,
                 "note": "satisfactionRate is null when fewer than minRatingsForRate ratings were counted", "rows": rows}
         return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json; charset=utf-8")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="units-{year}-{month:02d}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(["单位代码", "单位", "类型", "统一代码", "月份", "评价数", "不予采纳数", "好评率", "整改办结数"])
-    for r in rows:
-        writer.writerow([r["slug"], r["name"], r["kind"], r["officialCode"], r["month"], r["ratings"], r["excluded"],
-                         "" if r["satisfactionRate"] is None else f"{r['satisfactionRate']:.4f}",
-                         r["rectificationsClosed"]])
-    return response
+    fraction = open_data_fraction(fmt)
+    table = Table("units", "各单位评价", ["单位代码", "单位", "类型", "统一代码", "月份", "评价数", "不予采纳数", "好评率",
+                                        "整改办结数"],
+                  ((r["slug"], r["name"], r["kind"], r["officialCode"], r["month"], r["ratings"], r["excluded"],
+                    fraction(r["satisfactionRate"]), r["rectificationsClosed"]) for r in rows))
+    label = f"{year}-{month:02d}"
+    return file_response(fmt, table, ascii_name=f"units-{label}", readable_name=f"各单位评价-{label}")

@@ -29,6 +29,8 @@ from haochaping.rectification.models import Evidence, FollowUp, Rectification
 from haochaping.rectification.services import Actor
 from tenants.models import Tenant
 
+from .tables import Table, minute, page_or_download, yes_no
+
 S, O = Rectification.State, Rectification.Outcome
 LEDGER_ROLES = (Role.TENANT_ADMIN, Role.AGENCY, Role.HANDLER, Role.VIEWER)
 RECEIPT_LOOKUPS_PER_WINDOW = 10
@@ -102,10 +104,21 @@ def ledger(request):
     now = timezone.now()
     items = [{"r": r, "overdue": _is_overdue(r, now), "state_label": STATE_LABELS.get(r.state, r.state),
               "channel_label": _channel_label(r.channel)} for r in rows[:500]]
-    return render(request, "web/rect_ledger.html", {
+    return page_or_download(request, "web/rect_ledger.html", {
         "rows": items, "state": state, "overdue_only": overdue_only, "mine": mine,
         "states": list(STATE_LABELS.items()), "now": now,
-    })
+    }, [_ledger_table(items)], name=f"{connection.schema_name}-rectifications")
+
+
+def _ledger_table(items) -> Table:
+    """The ledger's columns; like the page, no rater name, phone or comment."""
+    headers = [_("办件编号"), _("事项"), _("等级"), _("渠道"), _("开启时间"), _("回访期限"), _("整改反馈期限"),
+               _("已超期"), _("状态"), _("整改专人"), _("升级督办时间")]
+    rows = ((row["r"].case_number, row["r"].item_name or row["r"].window_name, row["r"].grade or _("投诉"),
+             row["channel_label"], minute(row["r"].opened_at), minute(row["r"].follow_up_due), minute(row["r"].due),
+             yes_no(row["overdue"]), row["state_label"], str(row["r"].handler or ""), minute(row["r"].escalated_at))
+            for row in items)
+    return Table("ledger", _("差评整改台账"), headers, rows)
 
 
 # --- 详情与办理 -------------------------------------------------------------------------------------------------

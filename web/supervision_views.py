@@ -28,6 +28,7 @@ from haochaping.supervision.models import Circular, Escalation
 from tenants.models import Tenant
 
 from .rectification_views import OUTCOME_LABELS, STATE_LABELS, _english
+from .tables import Table, minute, page_or_download, rate, yes_no
 
 S = Rectification.State
 TARGET_PERCENT = 100  # 实名差评回访整改率 target
@@ -133,6 +134,48 @@ def _overview_context(request) -> dict:
     }
 
 
+def _overview_tables(context: dict) -> list[Table]:
+    """The overview's four tables, from the page's own rows (no rater data is read for them either)."""
+    def overview():
+        for row in context["rows"]:
+            o, follow_up = row["o"], row["o"].real_name_follow_up_rectification
+            rejections = "；".join(f"#{x['id']} {x['kind']}（{x['state']}）：{x['reason'] or '—'}"
+                                  for x in row["rejections"])
+            yield (o.tenant.name, row["kind_label"], o.open, o.overdue, o.escalated, o.closed, rate(o.on_time.value),
+                   rate(follow_up.value), follow_up.numerator, follow_up.denominator, yes_no(row["below_target"]),
+                   o.rejection_count, rejections)
+
+    def escalations():
+        for row in context["escalations"]:
+            r = row["r"]
+            yield (row["tenant"].name, r["id"], r["case_number"], r["item_name"] or r["window_name"], minute(r["due"]),
+                   minute(r["escalated_at"]), row["reason_label"], row["state_label"], row["instructions"])
+
+    def pending():
+        for row in context["pending"]:
+            r = row["r"]
+            yield (row["tenant"].name, r["id"], r["case_number"], r["item_name"] or r["window_name"], row["kind_label"],
+                   r["rejection_reason"])
+
+    def circulars():
+        for c in context["circulars"]:
+            scope = "、".join(t.name for t in c.tenants.all()) or _("全部单位")
+            yield minute(c.issued_at), c.title, c.body, scope, c.issued_by
+
+    return [
+        Table("overview", _("县级督办"),
+              [_("单位"), _("类型"), _("未办结"), _("已超期"), _("升级督办"), _("已办结"), _("按期办结率"),
+               _("实名差评回访整改率"), _("已回访整改的实名差评"), _("实名差评"), _("未达标"), _("不予采纳"),
+               _("不予采纳明细")], overview()),
+        Table("escalations", _("升级督办"),
+              [_("单位"), _("整改编号"), _("办件编号"), _("事项"), _("整改反馈期限"), _("升级时间"), _("原因"), _("状态"),
+               _("已督办次数")], escalations()),
+        Table("rejections", _("不予采纳待县级审批"),
+              [_("单位"), _("整改编号"), _("办件编号"), _("事项"), _("类型"), _("理由")], pending()),
+        Table("circulars", _("内部通报"), [_("通报时间"), _("标题"), _("内容"), _("通报范围"), _("通报人")], circulars()),
+    ]
+
+
 # --- writes ---------------------------------------------------------------------------------------------------
 
 
@@ -198,7 +241,8 @@ def overview(request):
                 403 if codes & {"NOT_ALLOWED", "TRANSITION_NOT_ALLOWED"} else 400
     context = _overview_context(request)
     context.update(errors=errors, failed_action=action, values=request.POST if errors else {})
-    return render(request, "web/sup_overview.html", context, status=status)
+    return page_or_download(request, "web/sup_overview.html", context, _overview_tables(context), name="supervision",
+                            status=status)
 
 
 @county_roles_required
@@ -211,9 +255,31 @@ def tenant_ledger(request, slug: str):
              "state_label": STATE_LABELS.get(r["state"], r["state"]),
              "outcome_label": OUTCOME_LABELS.get(r["outcome"], r["outcome"]) if r["outcome"] else ""}
             for r in selectors.tenant_ledger(tenant)]
-    return render(request, "web/sup_ledger.html", {
+    instructions = selectors.instructions_for(tenant)[:50]
+    return page_or_download(request, "web/sup_ledger.html", {
         "tenant": tenant, "kind_label": KIND_LABELS.get(tenant.kind, tenant.kind), "rows": rows, "now": now,
-        "overdue_count": sum(1 for r in rows if r["overdue"]),
-        "instructions": selectors.instructions_for(tenant)[:50],
-    })
+        "overdue_count": sum(1 for r in rows if r["overdue"]), "instructions": instructions,
+    }, _ledger_tables(tenant, rows, instructions), name=f"supervision-{tenant.schema_name}")
+
+
+def _ledger_tables(tenant: Tenant, rows: list[dict], instructions) -> list[Table]:
+    """One tenant's ledger and the county's instructions; like the page, no rater name, phone or comment."""
+    def ledger():
+        for row in rows:
+            r = row["r"]
+            yield (r["id"], r["case_number"], r["item_name"] or r["window_name"], r["grade"] or _("投诉"),
+                   yes_no(r["is_real_name"]), minute(r["rated_at"]), minute(r["follow_up_due"]),
+                   minute(r["followed_up_at"]), minute(r["due"]), yes_no(row["overdue"]), row["state_label"],
+                   row["outcome_label"], minute(r["closed_at"]), minute(r["escalated_at"]), r["reopened_count"])
+
+    issued = ((minute(i.issued_at), i.rectification_id, i.text, i.issued_by, minute(i.acknowledged_at),
+               i.acknowledged_by) for i in instructions)
+    return [
+        Table("ledger", f"{tenant.name}{_('整改台账')}",
+              [_("整改编号"), _("办件编号"), _("事项"), _("等级"), _("实名"), _("评价时间"), _("回访期限"), _("回访时间"),
+               _("整改反馈期限"), _("已超期"), _("状态"), _("整改结果"), _("办结时间"), _("升级督办时间"),
+               _("重新整改次数")], ledger()),
+        Table("instructions", f"{tenant.name}{_('督办意见')}",
+              [_("督办时间"), _("整改编号"), _("督办意见"), _("督办人"), _("签收时间"), _("签收人")], issued),
+    ]
 

@@ -11,7 +11,7 @@ from conftest import run_committed
 
 def _count_marks():
     from haochaping.analytics.models import TenantCount
-    from haochaping.disclosure.models import PublicCount, PublicName
+    from haochaping.disclosure.models import PublicCount, PublicDailyTotal, PublicMonthlyCount, PublicName
 
     marks = {}
     for schema in ("alpha", "beta"):
@@ -19,18 +19,22 @@ def _count_marks():
             marks[schema] = list(TenantCount.objects.values_list("pk", flat=True))
     marks["public"] = list(PublicCount.objects.values_list("pk", flat=True))
     marks["names"] = list(PublicName.objects.values_list("pk", flat=True))
+    marks["monthly"] = list(PublicMonthlyCount.objects.values_list("pk", flat=True))
+    marks["daily_totals"] = list(PublicDailyTotal.objects.values_list("pk", flat=True))
     return marks
 
 
 def _restore_counts(marks):
     from haochaping.analytics.models import TenantCount
-    from haochaping.disclosure.models import PublicCount, PublicName
+    from haochaping.disclosure.models import PublicCount, PublicDailyTotal, PublicMonthlyCount, PublicName
 
     for schema in ("alpha", "beta"):
         with schema_context(schema):
             TenantCount.objects.exclude(pk__in=marks[schema]).delete()
     PublicCount.objects.exclude(pk__in=marks["public"]).delete()
     PublicName.objects.exclude(pk__in=marks["names"]).delete()
+    PublicMonthlyCount.objects.exclude(pk__in=marks["monthly"]).delete()
+    PublicDailyTotal.objects.exclude(pk__in=marks["daily_totals"]).delete()
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from django_tenants.utils import schema_context
 
 from boards.conftest import rate
 from haochaping.analytics.fold import fold_batch
-from haochaping.disclosure.models import PublicCount
 from tenants.models import Tenant
+from conftest import public_count
 
 pytestmark = pytest.mark.django_db
 ERRORS = "errors { code field }"
@@ -67,8 +67,7 @@ def test_service_metrics_and_coverage_for_readers(gql, alpha):
 
 def test_public_rankings_on_the_platform_host(gql, alpha, beta):
     for slug, n in (("alpha", 8), ("beta", 2)):
-        PublicCount.objects.create(tenant=Tenant.objects.get(schema_name=slug), day=date(2026, 11, 3), channel="WEB",
-                                   grade=5, n=n)
+        public_count(Tenant.objects.get(schema_name=slug), date(2026, 11, 3), channel="WEB", grade=5, n=n)
     rows = gql("public")('{ rankings(level: TENANT, start: "2026-11-01", end: "2026-11-30") '
                          "{ rows { rank name ratings satisfactionRate } errors { code } } }")["data"]["rankings"]["rows"]
     assert rows == [{"rank": 1, "name": "甲镇", "ratings": 8, "satisfactionRate": 1.0},

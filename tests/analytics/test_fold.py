@@ -24,7 +24,8 @@ from conftest import run_committed
 from haochaping.analytics.fold import fold_all, fold_batch, fold_tenant
 from haochaping.analytics.metrics import tenant_grade_counts
 from haochaping.analytics.models import TenantCount
-from haochaping.disclosure.models import PublicCount
+from haochaping.disclosure import rollup
+from haochaping.disclosure.models import PublicCount, PublicDailyTotal, PublicMonthlyCount
 from haochaping.evaluations.models import Evaluation
 from tenants.models import Tenant
 
@@ -53,6 +54,51 @@ def public_total(slug: str, **filters) -> int:
     return PublicCount.objects.filter(tenant=tenant, **filters).aggregate(total=Sum("n"))["total"] or 0
 
 
+def monthly_oracle() -> Counter:
+    """The monthly rollup recomputed naively from every daily public cell."""
+    expected: Counter = Counter()
+    for row in PublicCount.objects.all():
+        column = "excluded" if row.excluded else f"n{row.grade}"
+        units = [("tenant", "", "", "")]
+        if row.item_code:
+            units.append(("item", row.item_code, "", ""))
+        if row.window_code:
+            units.append(("window", "", row.org_code, row.window_code))
+        for unit in units:
+            for channel in (row.channel, ""):
+                expected[(row.tenant_id, row.day.replace(day=1), *unit, channel, column)] += row.n
+    return +expected
+
+
+def daily_totals_oracle() -> Counter:
+    expected: Counter = Counter()
+    for row in PublicCount.objects.all():
+        for channel in (row.channel, ""):
+            expected[(row.tenant_id, row.day, channel, "excluded" if row.excluded else f"n{row.grade}")] += row.n
+    return +expected
+
+
+def daily_total_cells() -> Counter:
+    found: Counter = Counter()
+    for row in PublicDailyTotal.objects.all():
+        for column in ("n1", "n2", "n3", "n4", "n5", "excluded"):
+            found[(row.tenant_id, row.day, row.channel, column)] += getattr(row, column)
+    return +found
+
+
+def rollups_agree() -> bool:
+    return monthly_cells() == monthly_oracle() and daily_total_cells() == daily_totals_oracle()
+
+
+def monthly_cells() -> Counter:
+    found: Counter = Counter()
+    for row in PublicMonthlyCount.objects.all():
+        for column in ("n1", "n2", "n3", "n4", "n5", "excluded"):
+            found[(row.tenant_id, row.month, row.level, row.item_code, row.org_code, row.window_code, row.channel,
+                   column)] += getattr(row, column)
+    return +found
+
+
 def test_fold_counts_each_rating_once_and_copies_an_anonymised_total(alpha, beta):
     with schema_context("alpha"):
         for grade in (5, 4, 4, 2, 1):
@@ -67,6 +113,11 @@ def test_fold_counts_each_rating_once_and_copies_an_anonymised_total(alpha, beta
     row = PublicCount.objects.first()
     assert (row.item_code, row.org_code, row.window_code, row.channel) == ("", "H01", "W01", "HOTLINE")
     assert not hasattr(row, "staff_id")  # the public copy names no staff
+    month = timezone.localdate().replace(day=1)
+    tenant_id = Tenant.objects.get(schema_name="alpha").pk
+    assert rollups_agree()
+    assert monthly_cells()[(tenant_id, month, "window", "", "H01", "W01", "", "n4")] == 2
+    assert rollup.period_counts(month, timezone.localdate())[(tenant_id,)].by_grade == {5: 1, 4: 2, 2: 1, 1: 1}
 
 
 def test_an_excluded_rating_moves_to_the_excluded_count(alpha):
@@ -81,6 +132,9 @@ def test_an_excluded_rating_moves_to_the_excluded_count(alpha):
         assert kept.pk
     assert counted_cells("alpha") == raw_cells("alpha")
     assert public_total("alpha", excluded=True) == 1 and public_total("alpha", excluded=False) == 1
+    assert rollups_agree()
+    monthly = PublicMonthlyCount.objects.get(level="tenant", channel="")
+    assert (monthly.n1, monthly.n5, monthly.excluded) == (0, 1, 1)  # moved, not added
 
 
 def test_folding_alpha_touches_only_alpha(alpha, beta):
@@ -151,6 +205,7 @@ def test_worker_killed_mid_fold_loses_and_doubles_nothing():
                    cwd=ROOT, env=_worker_env(), check=True, capture_output=True, timeout=60)
     assert run_committed(counted_cells, "alpha") == run_committed(raw_cells, "alpha")
     assert run_committed(public_total, "alpha") == 7
+    assert run_committed(rollups_agree)
 
 
 @pytest.mark.usefixtures("committed")
@@ -172,3 +227,4 @@ def test_two_folders_at_once_count_each_rating_once():
     assert sum(results) == 40
     assert run_committed(counted_cells, "alpha") == run_committed(raw_cells, "alpha")
     assert run_committed(fold_all) == 0
+    assert run_committed(rollups_agree)

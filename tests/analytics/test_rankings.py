@@ -5,9 +5,10 @@ from datetime import date
 
 import pytest
 
-from haochaping.disclosure.models import PublicCount, PublicName
+from haochaping.disclosure.models import PublicName
 from haochaping.disclosure.rankings import MIN_RATINGS, monthly_competition, rankings, wilson_lower_bound
 from tenants.models import Tenant
+from conftest import public_count
 
 pytestmark = pytest.mark.django_db
 DAY = date(2026, 11, 10)
@@ -17,8 +18,8 @@ def counts(slug: str, good: int, bad: int, *, day=DAY, window="W01", item="TEST-
     tenant = Tenant.objects.get(schema_name=slug)
     for grade, n, excluded in ((5, good, False), (1, bad, False), (1, excluded_bad, True)):
         if n:
-            PublicCount.objects.create(tenant=tenant, day=day, item_code=item, org_code="H01", window_code=window,
-                                       channel="QR_CODE", grade=grade, excluded=excluded, n=n)
+            public_count(tenant, day, item_code=item, org_code="H01", window_code=window, grade=grade,
+                         excluded=excluded, n=n)
 
 
 def test_wilson_score_prefers_evidence_over_a_lucky_few():

@@ -66,6 +66,17 @@ def committed(db):
     run_committed(_restore, marks)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """channels keeps one layer object per process, and channels-redis's receive lock and buffers belong to the event
+    loop that used them; every async test has its own loop, so each test gets its own layer (a server has one loop)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_channels_database_thread(django_db_setup, django_db_blocker):
     """channels runs database_sync_to_async on one shared thread with its own connection: close it before

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_committed
+from conftest import public_count, run_committed
 from live import AVAILABLE, browser, daphne_server, sync_api  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -20,26 +20,28 @@ SCREENSHOTS = Path(tempfile.gettempdir())
 CHANNEL = "SMS"  # marks this test's rows for cleanup
 
 
-def _counts(create: bool) -> None:
+def _counts(sign: int) -> None:
+    """Adds the counts (sign 1) or takes them back out (sign -1), daily cells and monthly rollups alike."""
     from django.utils import timezone
 
-    from haochaping.disclosure.models import PublicCount
+    from haochaping.disclosure.models import PublicCount, PublicDailyTotal, PublicMonthlyCount
     from tenants.models import Tenant
 
     alpha = Tenant.objects.get(schema_name="alpha")
-    rows = PublicCount.objects.filter(tenant=alpha, channel=CHANNEL, item_code="BROWSER")
-    rows.delete()
-    if create:
-        for grade, n in ((5, 45), (2, 5)):
-            PublicCount.objects.create(tenant=alpha, day=timezone.localdate(), item_code="BROWSER", org_code="H01",
-                                       window_code="W01", channel=CHANNEL, grade=grade, n=n)
+    for grade, n in ((5, 45), (2, 5)):
+        public_count(alpha, timezone.localdate(), item_code="BROWSER", org_code="H01", window_code="W01",
+                     channel=CHANNEL, grade=grade, n=sign * n)
+    if sign < 0:
+        PublicCount.objects.filter(tenant=alpha, n=0).delete()
+        for rollup in (PublicMonthlyCount, PublicDailyTotal):
+            rollup.objects.filter(tenant=alpha, n1=0, n2=0, n3=0, n4=0, n5=0, excluded=0).delete()
 
 
 @pytest.fixture
 def committed_counts(daphne_server):
-    run_committed(_counts, True)
+    run_committed(_counts, 1)
     yield
-    run_committed(_counts, False)
+    run_committed(_counts, -1)
 
 
 def portal(server, path: str) -> str:

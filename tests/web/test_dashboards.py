@@ -11,9 +11,9 @@ from django_tenants.utils import schema_context
 
 from haochaping.accounts.models import User
 from haochaping.analytics.models import TenantCount
-from haochaping.disclosure.models import PublicCount
 from haochaping.organizations.models import ServiceOrg, Window
 from tenants.models import Tenant
+from conftest import public_count
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -55,7 +55,7 @@ def test_tenant_dashboard_filters_by_window_and_channel(alpha, beta):
 
 def test_county_dashboard_for_county_users_only(alpha, beta):
     for slug, n in (("alpha", 4), ("beta", 6)):
-        PublicCount.objects.create(tenant=Tenant.objects.get(schema_name=slug), day=TODAY, channel="QR_CODE", grade=5, n=n)
+        public_count(Tenant.objects.get(schema_name=slug), TODAY, channel="QR_CODE", grade=5, n=n)
     client = Client()
     client.force_login(User.objects.get(username="county_supervisor"))
     html = client.get("/supervision/dashboard/", HTTP_HOST="localhost").content.decode()

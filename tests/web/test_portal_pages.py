@@ -12,9 +12,10 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from haochaping.disclosure.models import PublicCount, PublishedFee, PublishedOverdueReason, PublishedRectification
+from haochaping.disclosure.models import PublishedFee, PublishedOverdueReason, PublishedRectification
 from haochaping.disclosure.portal import shift_month
 from haochaping.disclosure.rankings import month_bounds
+from conftest import public_count
 
 pytestmark = pytest.mark.django_db
 PORTAL = "localhost"
@@ -22,8 +23,7 @@ PHONE, ID_NUMBER = "13812345678", "110101199003071234"
 
 
 def count(tenant, day, grade, n, **extra):
-    PublicCount.objects.create(tenant=tenant, day=day, item_code="TEST-001", org_code="H01", window_code="W01",
-                               channel=extra.pop("channel", "QR_CODE"), grade=grade, n=n, **extra)
+    public_count(tenant, day, item_code="TEST-001", org_code="H01", window_code="W01", grade=grade, n=n, **extra)
 
 
 @pytest.fixture

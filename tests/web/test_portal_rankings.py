@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from haochaping.disclosure.models import PublicCount
 from tenants.models import Tenant
+from conftest import public_count
 
 pytestmark = pytest.mark.django_db
 PORTAL = "localhost"
@@ -20,11 +20,11 @@ PORTAL = "localhost"
 def november(alpha, beta):
     for slug, good, bad in (("alpha", 40, 10), ("beta", 3, 0)):
         tenant = Tenant.objects.get(schema_name=slug)
-        PublicCount.objects.create(tenant=tenant, day=date(2026, 11, 3), item_code="TEST-001", org_code="H01",
-                                   window_code="W01", channel="QR_CODE", grade=5, n=good)
+        public_count(tenant, date(2026, 11, 3), item_code="TEST-001", org_code="H01", window_code="W01", grade=5,
+                     n=good)
         if bad:
-            PublicCount.objects.create(tenant=tenant, day=date(2026, 11, 3), item_code="TEST-001", org_code="H01",
-                                       window_code="W01", channel="QR_CODE", grade=2, n=bad)
+            public_count(tenant, date(2026, 11, 3), item_code="TEST-001", org_code="H01", window_code="W01", grade=2,
+                         n=bad)
 
 
 def test_rankings_page_shows_scores_counts_and_unscored_units(november):

@@ -17,3 +17,19 @@ def percent(value) -> str:
     if value is None or value == "":
         return "—"
     return f"{float(value) * 100:.1f}%"
+
+
+@register.inclusion_tag("web/_downloads.html", takes_context=True)
+def downloads(context, table: str = "", label: str = ""):
+    """`{% downloads "ledger" %}` → “导出 CSV · 导出 XLSX” links for that table of this page, keeping its filters
+    (web.tables serves them)."""
+    query = context["request"].GET.copy()
+    for key in ("format", "table"):
+        query.pop(key, None)
+    if table:
+        query["table"] = table
+    links = []
+    for fmt in ("csv", "xlsx"):
+        query["format"] = fmt
+        links.append((fmt, "?" + query.urlencode()))
+    return {"links": links, "label": label}

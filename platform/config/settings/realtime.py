@@ -7,11 +7,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels-redis blocks in BZPOPMIN
-            # waiting for messages: an idle process then gets a TimeoutError in its receive loop, which kills the
-            # consumer that happened to be receiving (board sockets closed with 1011 every ~5 s; redis-py #4091).
-            # A read timeout well above the BZPOPMIN timeout keeps dead-connection detection without the race.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+            # No read timeout: redis-py wraps each read in asyncio.timeout(socket_timeout), and a cancelled BZPOPMIN
+            # (every socket that closes cancels its receive) can come out of that as a TimeoutError, which redis-py
+            # retries, so the task ignores its cancellation and never ends (reproduced with redis 6.4 and 8.1 on
+            # Python 3.11; docs/boards.md). The 5 s default also kills idle receive loops (redis-py #4091).
+            # BZPOPMIN itself returns every 5 s; TCP keepalive and a PING after 30 s idle find dead connections,
+            # and connecting stays bounded.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None, "socket_connect_timeout": 5,
+                                  "socket_keepalive": True, "health_check_interval": 30}]},
         }
     }
 else:

@@ -79,17 +79,24 @@ def tenant_dashboard(start: date, end: date, *, window_id: int | None = None, it
 
 
 def county_dashboard(start: date, end: date, *, tenant_id: int | None = None, channel: str | None = None) -> Dashboard:
-    from haochaping.disclosure.models import PublicCount
+    """From the public rollups only (disclosure.rollup): daily totals per tenant, monthly counts per channel."""
+    from haochaping.disclosure.rollup import daily_totals, period_counts
     from tenants.models import Tenant
 
-    cells = PublicCount.objects.filter(day__gte=start, day__lte=end)
-    if tenant_id:
-        cells = cells.filter(tenant_id=tenant_id)
-    if channel:
-        cells = cells.filter(channel=channel)
     names = dict(Tenant.objects.values_list("pk", "name"))
-    by_tenant = sorted(((names.get(pk, "—"), counts) for pk, counts in _grouped(cells, "tenant_id").items()),
-                       key=lambda kv: -kv[1].counted)
-    return Dashboard(start=start, end=end, totals=grade_counts(cells.values_list("grade", "excluded")
-                                                               .annotate(total=Sum("n")).order_by()),
-                     daily=_series(cells, start, end), by_channel=_channels(cells), by_unit=by_tenant)
+    by_day = daily_totals(start, end, group=("day",), tenant_id=tenant_id, channel=channel)
+    by_tenant = daily_totals(start, end, group=("tenant_id",), tenant_id=tenant_id, channel=channel)
+    channels = period_counts(start, end, group=("channel",), tenant_id=tenant_id, channel=channel)
+    totals = GradeCounts()
+    for counts in by_tenant.values():
+        for grade, n in counts.by_grade.items():
+            totals.by_grade[grade] = totals.by_grade.get(grade, 0) + n
+        totals.excluded += counts.excluded
+    days, day = [], start
+    while day <= end:
+        days.append((day, by_day.get((day,), GradeCounts())))
+        day += timedelta(days=1)
+    return Dashboard(start=start, end=end, totals=totals, daily=days,
+                     by_channel=sorted(((ch, counts) for (ch,), counts in channels.items()), key=lambda kv: -kv[1].counted),
+                     by_unit=sorted(((names.get(pk, "—"), counts) for (pk,), counts in by_tenant.items()),
+                                    key=lambda kv: -kv[1].counted))

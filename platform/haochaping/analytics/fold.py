@@ -17,7 +17,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from haochaping.disclosure.models import PublicCount, PublicName
+from haochaping.disclosure import rollup
+from haochaping.disclosure.models import PublicName
 from haochaping.evaluations.models import Evaluation
 from tenants.resolution import current_tenant
 
@@ -48,6 +49,8 @@ class _Cell:
 def _upsert(table: str, columns: list[str], conflict: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
+    # Sorted, so concurrent folds lock shared cells in one order and cannot deadlock each other.
+    rows = sorted(rows, key=lambda row: [(value is None, value if value is not None else 0) for value in row])
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(rows))} "
            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET n = {table}.n + EXCLUDED.n")
@@ -100,12 +103,7 @@ def _publish(changes: dict[_Cell, int], codes: dict) -> None:
         item_code, org_code, window_code, platform_code = codes[cell]
         public[(tenant_id, cell.day, item_code, org_code, window_code, platform_code, cell.channel, cell.grade,
                 cell.excluded)] += n
-    rows = [(*key, n) for key, n in public.items() if n]
-    table = f'"{get_public_schema_name()}"."{PublicCount._meta.db_table}"'
-    _upsert(table, ["tenant_id", "day", "item_code", "org_code", "window_code", "platform_code", "channel", "grade",
-                    "excluded", "n"],
-            ["tenant_id", "day", "item_code", "org_code", "window_code", "platform_code", "channel", "grade", "excluded"],
-            rows)
+    rollup.add_counts([(*key, n) for key, n in public.items() if n])
 
 
 def _publish_names(evaluations: list[Evaluation]) -> None:

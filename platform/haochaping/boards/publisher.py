@@ -69,6 +69,9 @@ async def _send(layer, group: str, message: dict) -> bool:
         await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT_SECONDS)
         return True
     except Exception:  # noqa: BLE001 - a broadcast never fails the rating; boards recover by snapshot
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():  # shutting down: a cancellation a client library reworded
+            raise
         log.warning("board broadcast to %s failed", group, exc_info=True)
         return False
 

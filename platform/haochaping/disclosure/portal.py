@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from haochaping.analytics.metrics import GradeCounts, grade_counts
+from haochaping.analytics.metrics import GradeCounts
 from tenants.models import Tenant
 
-from .models import (PublicCount, PublishedFee, PublishedImprovement, PublishedItem, PublishedOverdueReason,
+from .models import (PublishedFee, PublishedImprovement, PublishedItem, PublishedOverdueReason,
                      PublishedRectification)
+from .rollup import period_counts
 from .rankings import MIN_RATINGS, month_bounds, monthly_competition, rankings
 
 HISTORY_MONTHS = 12
@@ -78,14 +78,8 @@ def months_of(tenant: Tenant | None, year: int, month: int, n: int = HISTORY_MON
     first = shift_month(year, month, -(n - 1))
     start, _ = month_bounds(*first)
     _, end = month_bounds(year, month)
-    counts = PublicCount.objects.filter(day__gte=start, day__lte=end)
-    if tenant is not None:
-        counts = counts.filter(tenant=tenant)
-    rows: dict[tuple[int, int], list] = {}
-    for y, m, grade, excluded, total in (counts.annotate(y=ExtractYear("day"), m=ExtractMonth("day"))
-                                         .values_list("y", "m", "grade", "excluded").annotate(total=Sum("n")).order_by()):
-        rows.setdefault((y, m), []).append((grade, excluded, total))
-    return [MonthFigure(y, m, grade_counts(rows.get((y, m), [])))
+    cells = period_counts(start, end, group=("month",), tenant_id=tenant.pk if tenant else None)
+    return [MonthFigure(y, m, cells.get((date(y, m, 1),), GradeCounts()))
             for y, m in (shift_month(*first, k) for k in range(n))]
 
 
@@ -154,10 +148,8 @@ def _sum(counts) -> GradeCounts:
 
 
 def county_counts(start: date, end: date, tenant: Tenant | None = None) -> GradeCounts:
-    counts = PublicCount.objects.filter(day__gte=start, day__lte=end)
-    if tenant is not None:
-        counts = counts.filter(tenant=tenant)
-    return grade_counts(counts.values_list("grade", "excluded").annotate(total=Sum("n")).order_by())
+    cells = period_counts(start, end, group=(), tenant_id=tenant.pk if tenant else None)
+    return cells.get((), GradeCounts())
 
 
 def monthly_report(year: int, month: int) -> dict:
@@ -165,15 +157,11 @@ def monthly_report(year: int, month: int) -> dict:
     start, end = month_bounds(year, month)
     low, high = _aware_bounds(start, end)
     totals = county_counts(start, end)
-    by_channel = {}
-    for channel, grade, excluded, total in (PublicCount.objects.filter(day__gte=start, day__lte=end)
-                                            .values_list("channel", "grade", "excluded").annotate(total=Sum("n"))
-                                            .order_by()):
-        by_channel.setdefault(channel, []).append((grade, excluded, total))
+    by_channel = {channel: counts for (channel,), counts in period_counts(start, end, group=("channel",)).items()}
     rectifications = PublishedRectification.objects.all()
     return {
         "totals": totals, "satisfaction_rate": suppressed_rate(totals),
-        "channels": sorted(((ch, grade_counts(rows)) for ch, rows in by_channel.items()),
+        "channels": sorted(by_channel.items(),
                            key=lambda pair: -pair[1].counted),
         "competition": monthly_competition(year, month),
         "improvements": list(PublishedImprovement.objects.select_related("tenant")
@@ -189,16 +177,12 @@ def units_open_data(year: int, month: int) -> list[dict]:
     closed in the month."""
     start, end = month_bounds(year, month)
     low, high = _aware_bounds(start, end)
-    cells: dict[int, list] = {}
-    for tenant_id, grade, excluded, total in (PublicCount.objects.filter(day__gte=start, day__lte=end)
-                                              .values_list("tenant_id", "grade", "excluded").annotate(total=Sum("n"))
-                                              .order_by()):
-        cells.setdefault(tenant_id, []).append((grade, excluded, total))
+    cells = {tenant_id: counts for (tenant_id,), counts in period_counts(start, end).items()}
     closed = dict(PublishedRectification.objects.filter(state="CLOSED", closed_at__gte=low, closed_at__lt=high)
                   .values_list("tenant_id").annotate(n=Count("pk")).order_by())
     rows = []
     for t in units():
-        counts = grade_counts(cells.get(t.pk, []))
+        counts = cells.get(t.pk, GradeCounts())
         rows.append({"slug": t.schema_name, "name": t.name, "kind": t.kind, "officialCode": t.official_code,
                      "month": f"{year}-{month:02d}", "ratings": counts.counted, "excluded": counts.excluded,
                      "satisfactionRate": suppressed_rate(counts), "rectificationsClosed": closed.get(t.pk, 0)})

@@ -9,19 +9,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.cache import cache
-from django.db.models import Sum
 
-from haochaping.analytics.metrics import GradeCounts, grade_counts
+from haochaping.analytics.metrics import GradeCounts
 from haochaping.catalog.models import CatalogItem
 from tenants.models import Tenant
 
-from .models import PublicCount, PublicName
+from .models import PublicName
+from .rollup import LEVEL_KEYS as LEVELS
+from .rollup import period_counts
 
 MIN_RATINGS = 5
 Z = 1.96  # 95%
-# A ranking over a month reads ~10% of a year's counts (hundreds of thousands of cells at county scale,
-# docs/benchmarks.md "portal_scale"), so computed rankings are shared for a minute: the portal's pages already
-# tell browsers and proxies max-age=60, and the fold's new counts show within that minute. 0 turns it off.
+# Rankings read the monthly rollup (disclosure.rollup); computed ones are still shared for a minute, as the portal's
+# pages tell browsers and proxies max-age=60 anyway, and the fold's new counts show within that minute. 0 turns it off.
 CACHE_SECONDS = 60
 
 
@@ -60,13 +60,6 @@ class RankRow:
         return wilson_lower_bound(self.counts.good, self.ratings) if self.scored else None
 
 
-LEVELS = {
-    "tenant": ("tenant_id",),
-    "item": ("tenant_id", "item_code"),
-    "window": ("tenant_id", "org_code", "window_code"),
-}
-
-
 def rankings(level: str, start: date, end: date, *, tenant: Tenant | None = None, channel: str | None = None,
              limit: int | None = None) -> list[RankRow]:
     """Units of `level` rated in [start, end], best first; unscored ones (too few ratings) after the scored."""
@@ -84,24 +77,12 @@ def rankings(level: str, start: date, end: date, *, tenant: Tenant | None = None
 
 
 def _rankings(level: str, start: date, end: date, tenant: Tenant | None, channel: str | None) -> list[RankRow]:
-    fields = LEVELS[level]
-    counts = PublicCount.objects.filter(day__gte=start, day__lte=end)
-    if tenant is not None:
-        counts = counts.filter(tenant=tenant)
-    if channel:
-        counts = counts.filter(channel=channel)
-    if level == "item":
-        counts = counts.exclude(item_code="")
-    if level == "window":
-        counts = counts.exclude(window_code="")
-    cells: dict[tuple, list] = {}
-    for row in counts.values_list(*fields, "grade", "excluded").annotate(total=Sum("n")).order_by():
-        cells.setdefault(row[: len(fields)], []).append(row[len(fields):])
+    cells = period_counts(start, end, level=level, tenant_id=tenant.pk if tenant else None, channel=channel)
     tenants = {t.pk: t.name for t in Tenant.objects.filter(pk__in={key[0] for key in cells})}
     names = _names(level, cells)
     rows = [RankRow(key="/".join(str(part) for part in key), name=names.get(key, key[-1] if level != "tenant" else ""),
-                    tenant_name=tenants.get(key[0], ""), counts=grade_counts(values))
-            for key, values in cells.items()]
+                    tenant_name=tenants.get(key[0], ""), counts=counts)
+            for key, counts in cells.items()]
     rows = [row for row in rows if row.ratings or row.counts.excluded]
     if level == "tenant":
         for row in rows:

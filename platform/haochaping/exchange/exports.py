@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from haochaping.core.channels import EvaluationChannel
 from haochaping.core.errors import DomainError
@@ -40,6 +41,8 @@ EVALUATION_HEADERS = ("序号", "办件编号", "评价次数", "评价渠道", 
 def _safe(value):
     if value is None:
         return ""
+    if isinstance(value, Promise):  # a gettext_lazy label; openpyxl only takes plain str
+        value = str(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):
