@@ -42,6 +42,7 @@ def main() -> int:
     # SIGTERM exits cleanly from the start, so the embedded database is stopped by its atexit handler.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     port = int(os.environ.get("PORT", "8000"))
+    smtp_port = int(os.environ.get("SMTP_INTAKE_PORT", "2525"))  # 综合点评 by e-mail, served by the worker
     env = dict(os.environ)
     env.setdefault("BASE_DOMAIN", f"localhost:{port}")
     env.setdefault("DJANGO_ENV", "development")
@@ -66,7 +67,8 @@ def main() -> int:
     children = [
         subprocess.Popen([str(VENV_BIN / "daphne"), "-b", os.environ.get("HOST", "127.0.0.1"), "-p", str(port),
                           "config.asgi:application"], env=server_env, cwd=ROOT),
-        subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "run_worker"], env=env, cwd=ROOT),
+        subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "run_worker", "--smtp-port", str(smtp_port)],
+                         env=env, cwd=ROOT),
     ]
 
     def stop(*_):
@@ -94,6 +96,7 @@ def main() -> int:
  城关镇 admin:                   http://chengguan.{base}/admin/
  Sent SMS and e-mail:           http://chengguan.{base}/admin/notifications/  ·  e-mail files in .run/mail/
  Other tenants:                 http://<slug>.{base}/  (listed on the portal)
+ Comments by e-mail (SMTP):     127.0.0.1:{smtp_port}, to chengguan@{base.split(":")[0]} (a unit) or yijian@{base.split(":")[0]}
 
  Demo (also in .run/demo-credentials.txt):
 {credentials}============================================================

@@ -3,6 +3,8 @@ import strawberry
 
 from .accounts.mutations import RevokeTokenMutations, TenantTokenMutations
 from .accounts.queries import AccountQueries
+from .assessments.mutations import TenantEvaluatorMutations
+from .assessments.queries import TenantEvaluatorQueries
 from .analytics.mutations import AnalyticsMutations
 from .analytics.queries import TenantAnalyticsQueries
 from .boards.mutations import BoardMutations
@@ -10,9 +12,13 @@ from .boards.queries import BoardQueries
 from .boards.subscriptions import BoardSubscriptions
 from .catalog.queries import CatalogQueries
 from .core.build import build_schema
+from .surveys.mutations import SurveyMutations
+from .surveys.queries import SurveyQueries
 from .evaluations.mutations import EvaluationMutations
 from .evaluations.paper import PaperFormMutations
 from .evaluations.queries import EvaluationQueries
+from .feedback.mutations import FeedbackMutations
+from .feedback.queries import FeedbackQueries
 from .items.mutations import ItemMutations
 from .items.queries import ItemQueries
 from .organizations.mutations import OrganizationMutations
@@ -25,15 +31,16 @@ from .tenancy.queries import TenantSelfQueries
 
 
 @strawberry.type
-class Query(TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries, CatalogQueries, EvaluationQueries,
-            RectificationQueries, TenantSupervisionQueries, BoardQueries, TenantAnalyticsQueries):
+class Query(TenantEvaluatorQueries, SurveyQueries, TenantSelfQueries, AccountQueries, OrganizationQueries, ItemQueries, CatalogQueries, EvaluationQueries,
+            RectificationQueries, TenantSupervisionQueries, BoardQueries, TenantAnalyticsQueries,
+            FeedbackQueries):
     pass
 
 
 @strawberry.type
-class Mutation(OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations, EvaluationMutations,
+class Mutation(TenantEvaluatorMutations, SurveyMutations, OrganizationMutations, ItemMutations, TenantTokenMutations, RevokeTokenMutations, EvaluationMutations,
                PaperFormMutations, RectificationMutations, TenantSupervisionMutations, BoardMutations,
-               AnalyticsMutations):
+               AnalyticsMutations, FeedbackMutations):
     pass
 
 

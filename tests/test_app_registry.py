@@ -82,7 +82,23 @@ EXPECTED = {
     "disclosure.PublishedItem": "shared",
     "disclosure.PublishedFee": "shared",
     "disclosure.PublishedOverdueReason": "shared",
+    # Third-party evaluators, their grants, query log and assessments: aggregates and redacted text only.
+    "assessments.EvaluatorOrg": "shared",
+    "assessments.EvaluatorGrant": "shared",
+    "assessments.EvaluatorGrant_tenants": "shared",
+    "assessments.EvaluatorQuery": "shared",
+    "assessments.Assessment": "shared",
+    "assessments.Assessment_tenants": "shared",
+    "assessments.AssessmentFinding": "shared",
+    "assessments.AssessmentAttachment": "shared",
     "analytics.ImprovementCase": "tenant",
+    # 监督查评: surveys, their links and responses, call-backs and contact reads hold personal data: tenant only.
+    "surveys.Survey": "tenant",
+    "surveys.SurveyVersion": "tenant",
+    "surveys.SurveyLink": "tenant",
+    "surveys.SurveyResponse": "tenant",
+    "surveys.CallBack": "tenant",
+    "surveys.CallBackContactRead": "tenant",
     # Both: each schema has its own users, tokens, sessions, permissions and admin log.
     "accounts.User": "both",
     "accounts.User_groups": "both",
@@ -94,12 +110,19 @@ EXPECTED = {
     "contenttypes.ContentType": "both",
     "sessions.Session": "both",
     "admin.LogEntry": "both",
+    # 综合点评: comments carry names and phones (tenant); their redacted public copies (shared).
+    "feedback.PublicComment": "tenant",
+    "feedback.CommentEvent": "tenant",
+    "feedback_portal.PublishedComment": "shared",
+    # 12345 work orders: the order with its comment in the unit's schema; number → unit in public (no personal data).
+    "feedback.WorkOrder": "tenant",
+    "feedback_portal.WorkOrderIndex": "shared",
 }
 
 # Personal data and raw events never live in the public schema (DESIGN §6); tenancy never in a tenant.
-MUST_BE_TENANT_ONLY = {"organizations", "items", "evaluations", "rectification", "notifications", "boards", "analytics",
-                       "exchange"}
-MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs", "integrity", "supervision", "disclosure"}
+MUST_BE_TENANT_ONLY = {"surveys", "organizations", "items", "evaluations", "rectification", "notifications", "boards", "analytics",
+                       "exchange", "feedback"}
+MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs", "integrity", "supervision", "disclosure", "assessments"}
 
 EXTENSION_PATTERNS = re.compile(
     r"CreateExtension|CREATE\s+EXTENSION|HStoreExtension|TrigramExtension|BtreeGinExtension|BtreeGistExtension|"

@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from . import survey_views
+from . import feedback_views  # 综合点评
 from . import board_views, dashboard_views, entry_views, export_views, rating_views, rectification_views, views
 
 app_name = "web"
@@ -30,5 +32,17 @@ urlpatterns = [
     path("exports/<slug:what>.<str:fmt>", export_views.export_download, name="export"),
     path("board/<str:hall_code>/", board_views.board_page, name="board"),
     path("board/<str:hall_code>/manage/", board_views.board_manage_page, name="board_manage"),
+    # 监督查评: the survey response link (single use); the unit's surveys (create, revise, send) and results.
+    path("s/<str:token>/", survey_views.survey_response, name="survey_response"),
+    path("surveys/", survey_views.survey_list, name="surveys"),
+    path("surveys/results/", survey_views.survey_results_page, name="survey_results"),
+    path("surveys/<int:pk>/", survey_views.survey_detail, name="survey"),
+    path("surveys/<int:pk>/results/", survey_views.survey_results_page, name="survey_result"),
+    # 综合点评: this unit's suggestion box and receipt page; staff list, one comment, hotline entry.
+    path("suggest/", feedback_views.suggest, name="suggest"),
+    path("suggest/<str:code>/", feedback_views.suggest_receipt, name="suggest_receipt"),
+    path("comments/", feedback_views.comment_list, name="comments"),
+    path("comments/hotline/", feedback_views.comment_hotline, name="comment_hotline"),
+    path("comments/<int:pk>/", feedback_views.comment_detail, name="comment"),
     path("", include("web.urls_common")),
 ]

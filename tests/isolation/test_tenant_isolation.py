@@ -275,12 +275,57 @@ ANALYTICS_FIELDS = {
     "closeImprovementCase": "tests/analytics/test_analytics_graphql.py::test_improvement_cases_are_the_hosts_own",
 }
 
+# Third-party evaluators a tenant registers and grants for itself (public-schema rows owned by the tenant): beta sees
+# none of alpha's grants or logs and cannot use or revoke them; tests/assessments/ has alpha and beta side by side.
+ASSESSMENT_FIELDS = {
+    name: "tests/assessments/test_evaluator_access.py::test_every_query_is_logged_and_visible_to_the_granting_party_only"
+    for name in ("evaluatorOrgs", "evaluatorGrants", "evaluatorQueryLog", "registerEvaluatorOrg", "grantEvaluatorAccess",
+                 "revokeEvaluatorGrant")
+}
+ASSESSMENT_FIELDS["grantEvaluatorAccess"] = (
+    "tests/assessments/test_evaluator_access.py::test_a_tenant_cannot_grant_an_organisation_it_did_not_register")
+
+
+# 监督查评: a unit's surveys (alpha and beta side by side; beta's ids NOT_FOUND on alpha): tests/surveys/.
+SURVEY_FIELDS = {
+    "surveys": "tests/surveys/test_surveys.py::test_graphql_survey_flow_permissions_and_isolation",
+    "surveyResults": "tests/surveys/test_surveys.py::test_graphql_survey_flow_permissions_and_isolation",
+    "createSurvey": "tests/surveys/test_surveys.py::test_graphql_survey_flow_permissions_and_isolation",
+    "reviseSurvey": "tests/surveys/test_surveys.py::test_graphql_survey_flow_permissions_and_isolation",
+    "sendSurvey": "tests/surveys/test_surveys.py::test_graphql_survey_flow_permissions_and_isolation",
+}
+
+
+# 综合点评: alpha and beta side by side; beta's comment ids are NOT_FOUND on alpha (tests/feedback/).
+FEEDBACK_FIELDS = {
+    name: "tests/feedback/test_feedback.py::test_alpha_staff_never_see_or_answer_betas_comments"
+    for name in ("publicComments", "publicComment", "answerPublicComment", "hidePublicComment")
+} | {"recordHotlineComment": "tests/feedback/test_feedback.py::test_hotline_graphql_mutation"}
+
+
+def test_feedback_fields_name_real_tests():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for target in FEEDBACK_FIELDS.values():
+        path, name = target.split("::")
+        assert f"def {name}(" in (root / path).read_text(), target
+
+
+def test_survey_fields_name_real_tests():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for target in SURVEY_FIELDS.values():
+        path, name = target.split("::")
+        assert f"def {name}(" in (root / path).read_text(), target
+
 
 def test_board_fields_name_real_tests():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    for target in [*BOARD_FIELDS.values(), *ANALYTICS_FIELDS.values()]:
+    for target in [*BOARD_FIELDS.values(), *ANALYTICS_FIELDS.values(), *ASSESSMENT_FIELDS.values()]:
         path, name = target.split("::")
         assert f"def {name}(" in (root / path).read_text(), target
     assert root_fields(tenant_schema, "subscription") == {"evaluationAdded"}
@@ -289,7 +334,10 @@ def test_board_fields_name_real_tests():
 def test_every_tenant_query_is_covered():
     assert root_fields(tenant_schema, "query") == (set(LIST_QUERIES) | set(SINGLE_QUERIES) | set(PRINCIPAL_QUERIES)
                                                    | set(SUPERVISION_QUERIES) | {"hallBoard", "boardAlerts"}
-                                                   | (set(ANALYTICS_FIELDS) - {"closeImprovementCase"}))
+                                                   | (set(ANALYTICS_FIELDS) - {"closeImprovementCase"})
+                                                   | {"surveys", "surveyResults"}
+                                                   | {"publicComments", "publicComment"}
+                                                   | {"evaluatorOrgs", "evaluatorGrants", "evaluatorQueryLog"} & set(ASSESSMENT_FIELDS))
     assert all(name in globals() for name in PRINCIPAL_QUERIES.values())
     assert all(name in globals() for name in SUPERVISION_QUERIES.values())
 
@@ -494,7 +542,10 @@ SUPERVISION_MUTATIONS = {
 
 def test_every_tenant_mutation_is_covered():
     covered = ({name.split(".")[0] for name in CROSS_ID_MUTATIONS} | set(NO_ID_MUTATIONS) | set(KEYED_MUTATIONS)
-               | set(RECTIFICATION_MUTATIONS) | set(SUPERVISION_MUTATIONS) | {"acknowledgeBoardAlert", "hallBoardLink", "closeImprovementCase"})
+               | set(RECTIFICATION_MUTATIONS) | set(SUPERVISION_MUTATIONS) | {"acknowledgeBoardAlert", "hallBoardLink", "closeImprovementCase"}
+               | {"createSurvey", "reviseSurvey", "sendSurvey"}
+               | {"recordHotlineComment", "answerPublicComment", "hidePublicComment"}
+               | {"registerEvaluatorOrg", "grantEvaluatorAccess", "revokeEvaluatorGrant"} & set(ASSESSMENT_FIELDS))
     assert root_fields(tenant_schema, "mutation") == covered
     assert all(name in globals() for name in KEYED_MUTATIONS.values() if "::" not in name)
     assert all(name in globals() for name in SUPERVISION_MUTATIONS.values())
@@ -783,8 +834,10 @@ ALPHA_CONTROLS = {
     "serviceMetrics": ('{ serviceMetrics(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
     "coverageReport": ('{ coverageReport(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
     "improvementCases": ("{ improvementCases { __typename } }", "viewer"),
+    "surveyResults": ('{ surveyResults(id: "x") { __typename } }', "viewer"),
     "commendationList": ('{ commendationList(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
     "accountabilityList": ('{ accountabilityList(start: "2026-11-01", end: "2026-11-02") { __typename } }', "viewer"),
+    "publicComment": ('{ publicComment(id: "x") { __typename } }', "viewer"),
 }
 
 

@@ -26,8 +26,9 @@ from schema.platform import schema as platform_schema
 from schema.tenant import schema as tenant_schema
 
 TENANT_LABELS = ("accounts", "organizations", "items", "evaluations", "rectification", "notifications", "boards",
-                 "analytics", "exchange")
-PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs", "workcalendar", "supervision", "disclosure")
+                 "analytics", "exchange", "surveys", "feedback")
+PUBLIC_LABELS = ("accounts", "catalog", "tenants", "integrity", "jobs", "workcalendar", "supervision", "disclosure",
+                 "feedback_portal", "assessments")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PAST = "2020-01-01T00:00:00+08:00"
 FUTURE = "2099-01-01T00:00:00+08:00"
@@ -698,6 +699,54 @@ TENANT_CASES = [
 ]
 
 
+# 监督查评 (tests/surveys): a unit's surveys. The survey (and a case to send to) come from _survey.
+def _survey(schema: str = "alpha") -> dict:
+    from datetime import date
+
+    from haochaping.surveys import surveys as survey_services
+
+    from haochaping.evaluations.models import ServiceCase
+    from haochaping.items.models import ServiceItem
+    from tenants.models import Tenant
+
+    with schema_context(schema):
+        unit = Tenant.objects.get(schema_name=schema)
+        ServiceCase.objects.create(case_number="SURVEY-0001", item=ServiceItem.objects.get(catalog_item__code="TEST-001"),
+                                   accepting_unit=unit, handling_unit=unit, applicant_kind="INDIVIDUAL",
+                                   applicant_name="王小明", applicant_phone="13800138000", accepted_at=timezone.now())
+        survey = survey_services.create_survey(survey_services.SurveyInput(
+            title="调查", item_codes=["TEST-001"], period_start=timezone.localdate() - timezone.timedelta(days=30),
+            period_end=timezone.localdate(),
+            questions=survey_services.default_questions()), by="测试")
+    return {"id": gid("Survey", survey.pk, schema)}
+
+
+SURVEY_INPUT = {"title": "新政策知悉度调查", "itemCodes": ["TEST-001"], "periodStart": "2026-11-01",
+                "periodEnd": "2026-11-30"}
+SURVEY_QUESTIONS = [{"dimension": "SATISFACTION", "text": "您满意吗？", "textEn": "Satisfied?"}]
+TENANT_MUTATIONS.update({
+    "createSurvey": ("$input: SurveyInput!", "input: $input", "survey { id }", {"input": SURVEY_INPUT}),
+    "reviseSurvey": ("$id: ID!, $questions: [SurveyQuestionInput!]!", "id: $id, questions: $questions",
+                     "version { version }", {"id": None, "questions": SURVEY_QUESTIONS}),
+    "sendSurvey": ("$id: ID!", "id: $id", "sent", {"id": None}),
+})
+BASE_SETUP.update({"reviseSurvey": _survey, "sendSurvey": _survey})
+TENANT_CASES += [
+    bad("createSurvey", "empty title, no items", {"input": {"title": " ", "itemCodes": []}},
+        [("REQUIRED", "title"), ("REQUIRED", "itemCodes")]),
+    bad("createSurvey", "unknown item", {"input": {"itemCodes": ["TEST-001", "NOPE-9"]}}, [("UNKNOWN_ITEM", "itemCodes")]),
+    bad("createSurvey", "end before start", {"input": {"periodEnd": "2026-10-01"}}, [("INVALID_PERIOD", "periodEnd")]),
+    bad("createSurvey", "no questions", {"input": {"questions": []}}, [("REQUIRED", "questions")]),
+    bad("createSurvey", "link days out of range", {"input": {"linkDays": 0}}, [("INVALID_LINK_DAYS", "linkDays")]),
+    bad("reviseSurvey", "empty question", {"questions": [{"dimension": "AWARENESS", "text": " "}]},
+        [("REQUIRED", "questions")]),
+    bad("reviseSurvey", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("reviseSurvey", "id minted on beta", {"id": gid("Survey", 1, "beta")}, [(NF, "id")]),
+    bad("sendSurvey", "another type's id", {"id": gid("Window", 1)}, [(NF, "id")]),
+    bad("sendSurvey", "id minted on beta", {"id": gid("Survey", 1, "beta")}, [(NF, "id")]),
+]
+
+
 
 def _old_case(number: str) -> None:
     from datetime import timedelta
@@ -708,6 +757,78 @@ def _old_case(number: str) -> None:
     with schema_context("alpha"):
         upsert_case(CaseInput(case_number=number, item_code="TEST-001", applicant_kind="INDIVIDUAL", applicant_name="王小明",
                               accepted_at=now - timedelta(days=30), status="COMPLETED", completed_at=now - timedelta(days=16)))
+
+
+# Third-party evaluators a tenant registers and grants for itself (the grant rows live in the public schema).
+def _evaluator_org(owner: str | None = "alpha") -> dict:
+    from haochaping.assessments import services as assessment_services
+    from tenants.models import Tenant
+
+    with schema_context("public"):
+        tenant = Tenant.objects.get(schema_name=owner) if owner else None
+        org = assessment_services.register_org(name=f"评估机构{owner}", kind="SOCIAL", owner_tenant=tenant, by="测试")
+    return {"orgId": gid("EvaluatorOrg", org.pk, owner or "public")}
+
+
+def _evaluator_grant(owner: str | None = "alpha", revoked: bool = False) -> dict:
+    from haochaping.assessments import services as assessment_services
+    from haochaping.assessments.models import EvaluatorGrant
+    from tenants.models import Tenant
+
+    org_id = _evaluator_org(owner)["orgId"]
+    with schema_context("public"):
+        tenant = Tenant.objects.get(schema_name=owner) if owner else None
+        pk = int(base64.b64decode(org_id).decode().rsplit(":", 1)[1])
+        grant = assessment_services.grant_access(
+            org_id=pk, tenant_slugs=["alpha"], period_start=timezone.localdate(), period_end=timezone.localdate(),
+            expires_at=timezone.now() + timezone.timedelta(days=30), owner_tenant=tenant, by="测试").grant
+        if revoked:
+            EvaluatorGrant.objects.filter(pk=grant.pk).update(revoked_at=timezone.now())
+    return {"id": gid("EvaluatorGrant", grant.pk, owner or "public")}
+
+
+def _reassign(what: str, owner: str | None) -> None:
+    from haochaping.assessments.models import EvaluatorGrant, EvaluatorOrg
+    from tenants.models import Tenant
+
+    with schema_context("public"):
+        if what == "revoked":
+            EvaluatorGrant.objects.update(revoked_at=timezone.now())
+            return
+        tenant = Tenant.objects.get(schema_name=owner) if owner else None
+        (EvaluatorOrg if what == "EvaluatorOrg" else EvaluatorGrant).objects.update(owner_tenant=tenant)
+
+
+SOON = (timezone.now() + timezone.timedelta(days=30)).isoformat()
+TENANT_MUTATIONS.update({
+    "registerEvaluatorOrg": ("$name: String!, $kind: EvaluatorOrgKind!, $creditCode: String!",
+                             "name: $name, kind: $kind, creditCode: $creditCode", "org { id }",
+                             {"name": "甲镇社会工作协会", "kind": "SOCIAL", "creditCode": ""}),
+    "grantEvaluatorAccess": ("$orgId: ID!, $periodStart: Date!, $periodEnd: Date!, $expiresAt: DateTime!",
+                             "orgId: $orgId, periodStart: $periodStart, periodEnd: $periodEnd, expiresAt: $expiresAt",
+                             "grant { id } secret", {"orgId": None, "periodStart": "2026-01-01",
+                                                     "periodEnd": "2026-06-30", "expiresAt": SOON}),
+    "revokeEvaluatorGrant": ("$id: ID!", "id: $id", "grant { id }", {"id": None}),
+})
+BASE_SETUP.update({"grantEvaluatorAccess": _evaluator_org, "revokeEvaluatorGrant": _evaluator_grant})
+TENANT_CASES += [
+    bad("registerEvaluatorOrg", "empty name", {"name": " "}, [("REQUIRED", "name")]),
+    bad("registerEvaluatorOrg", "name too long", {"name": "协" * 101}, [("TOO_LONG", "name")]),
+    bad("registerEvaluatorOrg", "bad credit code", {"creditCode": BAD_USCC}, [("INVALID_CREDIT_CODE", "creditCode")]),
+    bad("registerEvaluatorOrg", "duplicate name", {"name": "评估机构alpha"}, [("DUPLICATE_NAME", "name")],
+        setup=_evaluator_org),
+    bad("grantEvaluatorAccess", "period ends before it starts", {"periodEnd": "2025-12-31"},
+        [("INVALID_PERIOD", "periodEnd")]),
+    bad("grantEvaluatorAccess", "expiry in the past", {"expiresAt": PAST}, [("INVALID_EXPIRY", "expiresAt")]),
+    bad("grantEvaluatorAccess", "expiry beyond a year", {"expiresAt": FUTURE}, [("INVALID_EXPIRY", "expiresAt")]),
+    bad("grantEvaluatorAccess", "malformed org id", {"orgId": "xyz"}, [(NF, "orgId")]),
+    # The base setup registered an alpha organisation (and grant); these setups hand it to someone else.
+    bad("grantEvaluatorAccess", "beta's organisation", {}, [(NF, "orgId")], setup=lambda: _reassign("EvaluatorOrg", "beta")),
+    bad("grantEvaluatorAccess", "county's organisation", {}, [(NF, "orgId")], setup=lambda: _reassign("EvaluatorOrg", None)),
+    bad("revokeEvaluatorGrant", "already revoked", {}, [("ALREADY_REVOKED", "id")], setup=lambda: _reassign("revoked", None)),
+    bad("revokeEvaluatorGrant", "beta's grant", {}, [(NF, "id")], setup=lambda: _reassign("EvaluatorGrant", "beta")),
+    bad("revokeEvaluatorGrant", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+]
 
 
 def _document(mutations: dict, mutation: str) -> tuple[str, str]:
@@ -724,9 +845,9 @@ def run(client, mutations: dict, mutation: str, overrides: dict) -> tuple[dict, 
 
 def test_every_mutation_has_bad_input_cases():
     tenant = {param.values[0] for param in TENANT_CASES} | TENANT_UPLOADS
-    platform = {param.values[0] for param in PLATFORM_CASES} | {"importCatalog"}
+    platform = {param.values[0] for param in PLATFORM_CASES} | {"importCatalog"} | PLATFORM_ELSEWHERE
     assert tenant == set(TENANT_MUTATIONS) | TENANT_UPLOADS == root_mutations(tenant_schema)
-    assert platform == set(PLATFORM_MUTATIONS) | {"importCatalog"} == root_mutations(platform_schema)
+    assert platform == set(PLATFORM_MUTATIONS) | {"importCatalog"} | PLATFORM_ELSEWHERE == root_mutations(platform_schema)
 
 
 def tenant_caller(gql, system_token, mutation: str):
@@ -947,11 +1068,214 @@ PLATFORM_CASES = [
 ]
 
 
+# 监督查评 (tests/surveys): the county's surveys and call-backs.
+def _county_survey() -> dict:
+    from haochaping.surveys import county as county_surveys
+    from haochaping.surveys import surveys as survey_services
+    from tenants.models import Tenant
+
+    from datetime import date
+
+    key = county_surveys.create_county_survey(survey_services.SurveyInput(
+        title="县级调查", item_codes=["TEST-001"], period_start=date(2026, 11, 1), period_end=date(2026, 11, 30),
+        questions=survey_services.default_questions()), [Tenant.objects.get(schema_name="alpha")],
+        User.objects.get(username="county_admin"))
+    return {"key": key}
+
+
+def _call_back() -> dict:
+    from datetime import date
+
+    from haochaping.evaluations.models import Evaluation
+    from haochaping.surveys import callbacks
+    from haochaping.surveys.models import CallBack
+    from tenants.models import Tenant
+
+    with schema_context("alpha"):
+        Evaluation.objects.create(grade=5, channel="QR_CODE", rated_at=timezone.now(), receipt_code="RCALLBACK01",
+                                  rater_phone="13900139000")
+    today = timezone.localdate()
+    callbacks.draw_call_backs([Tenant.objects.get(schema_name="alpha")], start=today - timezone.timedelta(days=30),
+                              end=today + timezone.timedelta(days=1), proportion=1, seed="s",
+                              county_user=User.objects.get(username="county_admin"))
+    with schema_context("alpha"):
+        return {"tenant": "alpha", "id": gid("CallBack", CallBack.objects.order_by("-pk").first().pk)}
+
+
+OUTCOME = {"reached": True, "didRate": True, "pressedToRateWell": False, "satisfactionConfirmed": True}
+PLATFORM_MUTATIONS.update({
+    "createCountySurvey": ("$input: SurveyInput!, $tenants: [String!]", "input: $input, tenants: $tenants", "key",
+                           {"input": SURVEY_INPUT, "tenants": ["alpha"]}),
+    "reviseCountySurvey": ("$key: String!, $questions: [SurveyQuestionInput!]!", "key: $key, questions: $questions",
+                           "version", {"key": None, "questions": SURVEY_QUESTIONS}),
+    "sendCountySurvey": ("$key: String!", "key: $key", "sent { tenant sent }", {"key": None}),
+    "drawCallBacks": ("$input: DrawCallBacksInput!", "input: $input", "drawKey seed drawn",
+                      {"input": {"start": "2026-11-01", "end": "2026-11-30", "proportion": 0.1, "seed": "s"}}),
+    "revealCallBackContact": ("$tenant: String!, $id: ID!", "tenant: $tenant, id: $id", "contact { phone }",
+                              {"tenant": "alpha", "id": None}),
+    "recordCallBackOutcome": ("$tenant: String!, $id: ID!, $input: CallBackOutcomeInput!",
+                              "tenant: $tenant, id: $id, input: $input", "callBack { id }",
+                              {"tenant": "alpha", "id": None, "input": OUTCOME}),
+})
+SURVEY_PLATFORM_SETUP = {"reviseCountySurvey": _county_survey, "sendCountySurvey": _county_survey,
+                         "revealCallBackContact": _call_back, "recordCallBackOutcome": _call_back}
+PLATFORM_CASES += [
+    bad("createCountySurvey", "unknown unit", {"tenants": ["alpha", "nosuch"]}, [(NF, "tenants")]),
+    bad("createCountySurvey", "empty title", {"input": {"title": ""}}, [("REQUIRED", "title")]),
+    bad("createCountySurvey", "item a unit lacks", {"input": {"itemCodes": ["TEST-004"]}}, [("UNKNOWN_ITEM", "itemCodes")]),
+    bad("reviseCountySurvey", "unknown key", {"key": "nosuch"}, [(NF, "key")]),
+    bad("reviseCountySurvey", "bad dimension text", {"questions": [{"dimension": "AWARENESS", "text": ""}]},
+        [("REQUIRED", "questions")], setup=_county_survey),
+    bad("sendCountySurvey", "unknown key", {"key": ""}, [(NF, "key")]),
+    bad("drawCallBacks", "bad window and proportion", {"input": {"end": "2026-10-01", "proportion": 0}},
+        [("INVALID_PERIOD", "end"), ("INVALID_PROPORTION", "proportion")]),
+    bad("drawCallBacks", "unknown channel", {"input": {"channels": ["FAX"]}}, [("INVALID_CHANNEL", "channels")]),
+    bad("drawCallBacks", "unknown unit", {"input": {"tenants": ["nosuch"]}}, [(NF, "tenants")]),
+    bad("revealCallBackContact", "unknown unit", {"tenant": "nosuch"}, [(NF, "tenant")], setup=_call_back),
+    bad("revealCallBackContact", "id minted on beta", {"id": gid("CallBack", 1, "beta")}, [(NF, "id")]),
+    bad("recordCallBackOutcome", "reached without answers", {"input": {"reached": True, "didRate": None,
+                                                                        "pressedToRateWell": None}},
+        [("REQUIRED", "didRate"), ("REQUIRED", "pressedToRateWell")], setup=_call_back),
+    bad("recordCallBackOutcome", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+]
+
+
+# 综合点评 (tests/feedback): a comment on alpha (entered by the domain service) to answer, hide or transfer.
+def _comment(schema: str = "alpha", *, hidden: bool = False, answered: bool = False) -> dict:
+    from haochaping.feedback import services as feedback
+
+    result = feedback.submit_comment(channel="SUGGESTION_BOX", text="窗口排队时间长", category="SUGGESTION", unit=schema,
+                                     trusted=True)
+    with schema_context(schema):
+        result.comment.__class__.objects.filter(pk=result.comment.pk).update(
+            is_hidden=hidden, status="ANSWERED" if answered else "OPEN")
+    connection.set_schema_to_public()
+    return {"id": gid("PublicComment", result.comment.pk, schema)}
+
+
+BETA_COMMENT_PK = 9101  # explicit, so a case can name it
+
+
+def _beta_comment() -> None:
+    from haochaping.feedback.models import PublicComment
+
+    with schema_context("beta"):
+        PublicComment.objects.create(pk=BETA_COMMENT_PK, receipt_code="BETA00009101", channel="HOTLINE",
+                                     category="SUGGESTION", text="乙镇的点评", route="HOST", submitted_at=timezone.now())
+
+
+def _hide_alpha_comments() -> None:
+    from haochaping.feedback.models import PublicComment
+
+    with schema_context("alpha"):
+        PublicComment.objects.update(is_hidden=True)
+
+
+HOTLINE_INPUT = {"text": "来电反映排队时间长", "category": "SUGGESTION", "contactPhone": "13800138000"}
+TENANT_MUTATIONS.update({
+    "recordHotlineComment": ("$input: HotlineCommentInput!", "input: $input", "comment { id } receiptCode",
+                             {"input": HOTLINE_INPUT}),
+    "answerPublicComment": ("$id: ID!, $answer: String!", "id: $id, answer: $answer", "comment { id }",
+                            {"id": None, "answer": "已核实处理"}),
+    "hidePublicComment": ("$id: ID!, $reason: String!", "id: $id, reason: $reason", "comment { id }",
+                          {"id": None, "reason": "含辱骂内容"}),
+})
+BASE_SETUP.update({"answerPublicComment": _comment, "hidePublicComment": _comment})
+TENANT_CASES += [
+    bad("recordHotlineComment", "empty text, bad phone", {"input": {"text": " ", "contactPhone": "12345"}},
+        [("REQUIRED", "text"), ("INVALID_PHONE", "contactPhone")]),
+    bad("recordHotlineComment", "text too long", {"input": {"text": "长" * 1001}}, [("TOO_LONG", "text")]),
+    bad("recordHotlineComment", "name too long", {"input": {"contactName": "名" * 51}}, [("TOO_LONG", "contactName")]),
+    bad("recordHotlineComment", "unknown item", {"input": {"itemCode": "NOPE-9"}}, [("UNKNOWN_ITEM", "itemCode")]),
+    bad("answerPublicComment", "empty answer", {"answer": "  "}, [("REQUIRED", "answer")]),
+    bad("answerPublicComment", "answer too long", {"answer": "答" * 2001}, [("TOO_LONG", "answer")]),
+    bad("answerPublicComment", "malformed id", {"id": "xyz"}, [(NF, "id")]),
+    bad("answerPublicComment", "another type's id", {"id": gid("Window", 1)}, [(NF, "id")]),
+    bad("answerPublicComment", "id minted on beta", {"id": gid("PublicComment", BETA_COMMENT_PK, "beta")}, [(NF, "id")],
+        setup=_beta_comment),
+    bad("answerPublicComment", "hidden comment", {}, [("NOT_ALLOWED", None)], setup=_hide_alpha_comments),
+    bad("hidePublicComment", "empty reason", {"reason": ""}, [("REQUIRED", "reason")]),
+    bad("hidePublicComment", "already hidden", {}, [("ALREADY_HIDDEN", None)], setup=_hide_alpha_comments),
+    bad("hidePublicComment", "id minted on beta", {"id": gid("PublicComment", BETA_COMMENT_PK, "beta")}, [(NF, "id")],
+        setup=_beta_comment),
+]
+PLATFORM_MUTATIONS.update({
+    "transferPublicComment": ("$tenant: String!, $id: ID!, $toTenant: String!, $reason: String!",
+                              "tenant: $tenant, id: $id, toTenant: $toTenant, reason: $reason", "comment { id tenant }",
+                              {"tenant": "alpha", "id": None, "toTenant": "beta", "reason": "涉及乙镇窗口"}),
+})
+FEEDBACK_PLATFORM_SETUP = {"transferPublicComment": _comment}
+PLATFORM_CASES += [
+    bad("transferPublicComment", "unknown unit", {"tenant": "nosuch"}, [(NF, "tenant")], setup=_comment),
+    bad("transferPublicComment", "unknown target", {"toTenant": "public"}, [(NF, "toTenant")], setup=_comment),
+    bad("transferPublicComment", "same unit", {"toTenant": "alpha"}, [("SAME_UNIT", "toTenant")], setup=_comment),
+    bad("transferPublicComment", "empty reason", {"reason": " "}, [("REQUIRED", "reason")], setup=_comment),
+    bad("transferPublicComment", "beta's id named as alpha's", {}, [(NF, "id")], setup=lambda: _comment("beta")),
+    bad("transferPublicComment", "answered already", {}, [("NOT_ALLOWED", None)],
+        setup=lambda: _comment(answered=True)),
+]
+
+
+# Third-party evaluators (county side). The evaluator's own mutations, called with its grant's token, have their bad
+# input (and bad files) in tests/assessments/test_assessment_reports.py; the 12345 work-order intake (its own token
+# scope) in tests/feedback/test_work_orders.py.
+PLATFORM_ELSEWHERE = {"submitAssessment", "uploadAssessmentAttachment", "dispatchWorkOrder", "recordWorkOrderCallback"}
+
+
+def _assessment(state: str = "SUBMITTED") -> dict:
+    from haochaping.assessments.models import Assessment, EvaluatorGrant
+
+    grant_pk = int(base64.b64decode(_evaluator_grant(None)["id"]).decode().rsplit(":", 1)[1])
+    with schema_context("public"):
+        grant = EvaluatorGrant.objects.get(pk=grant_pk)
+        assessment = Assessment.objects.create(org=grant.org, grant=grant, title="评估报告", state=state,
+                                               period_start=timezone.localdate(), period_end=timezone.localdate(),
+                                               scores={"overall": 80})
+    return {"id": gid("Assessment", assessment.pk, "public")}
+
+
+PLATFORM_MUTATIONS.update({
+    "registerEvaluatorOrg": TENANT_MUTATIONS["registerEvaluatorOrg"],
+    "grantEvaluatorAccess": ("$orgId: ID!, $tenants: [String!]!, $periodStart: Date!, $periodEnd: Date!, $expiresAt: DateTime!",
+                             "orgId: $orgId, tenants: $tenants, periodStart: $periodStart, periodEnd: $periodEnd, "
+                             "expiresAt: $expiresAt", "grant { id } secret",
+                             {"orgId": None, "tenants": ["alpha", "beta"], "periodStart": "2026-01-01",
+                              "periodEnd": "2026-06-30", "expiresAt": SOON}),
+    "revokeEvaluatorGrant": ("$id: ID!", "id: $id", "grant { id }", {"id": None}),
+    "decideAssessment": ("$id: ID!, $approve: Boolean!", "id: $id, approve: $approve", "assessment { id }",
+                         {"id": None, "approve": True}),
+})
+EVALUATOR_PLATFORM_SETUP = {"grantEvaluatorAccess": lambda: _evaluator_org(None),
+                            "revokeEvaluatorGrant": lambda: _evaluator_grant(None), "decideAssessment": _assessment}
+PLATFORM_CASES += [
+    bad("registerEvaluatorOrg", "empty name", {"name": ""}, [("REQUIRED", "name")]),
+    bad("registerEvaluatorOrg", "bad credit code", {"creditCode": "123"}, [("INVALID_CREDIT_CODE", "creditCode")]),
+    bad("registerEvaluatorOrg", "duplicate name", {"name": "评估机构None"}, [("DUPLICATE_NAME", "name")],
+        setup=lambda: _evaluator_org(None)),
+    bad("grantEvaluatorAccess", "unknown tenant", {"tenants": ["alpha", "nosuch"]}, [(NF, "tenants")],
+        setup=lambda: _evaluator_org(None)),
+    bad("grantEvaluatorAccess", "public is not a tenant", {"tenants": ["public"]}, [(NF, "tenants")],
+        setup=lambda: _evaluator_org(None)),
+    bad("grantEvaluatorAccess", "no tenant", {"tenants": []}, [(NF, "tenants")], setup=lambda: _evaluator_org(None)),
+    bad("grantEvaluatorAccess", "bad period and expiry", {"periodEnd": "2025-01-01", "expiresAt": PAST},
+        [("INVALID_PERIOD", "periodEnd"), ("INVALID_EXPIRY", "expiresAt")], setup=lambda: _evaluator_org(None)),
+    bad("grantEvaluatorAccess", "a tenant's id", {}, [(NF, "orgId")], setup=_evaluator_org),
+    bad("grantEvaluatorAccess", "unknown org", {"orgId": gid("EvaluatorOrg", 999999, "public")}, [(NF, "orgId")]),
+    bad("revokeEvaluatorGrant", "already revoked", {}, [("ALREADY_REVOKED", "id")],
+        setup=lambda: _evaluator_grant(None, revoked=True)),
+    bad("revokeEvaluatorGrant", "unknown grant", {"id": gid("EvaluatorGrant", 999999, "public")}, [(NF, "id")]),
+    bad("decideAssessment", "already decided", {}, [("ALREADY_DECIDED", "id")], setup=lambda: _assessment("PUBLISHED")),
+    bad("decideAssessment", "unknown report", {"id": gid("Assessment", 999999, "public")}, [(NF, "id")]),
+    bad("decideAssessment", "another type's id", {"id": gid("EvaluatorGrant", 1, "public")}, [(NF, "id")]),
+]
+
+
 @pytest.mark.parametrize("mutation", sorted(PLATFORM_MUTATIONS))
 def test_platform_base_input_is_valid(gql, mutation):
     overrides = {"revokeApiToken": _evaluator_token, "reviewSuspicionFlag": _flag,
                  "decideRejection": _department_rejection, "issueSupervisionInstruction": _alpha_case,
-                 "requestPublicNotice": _circular, "decidePublicNotice": _notice}.get(mutation, dict)()
+                 "requestPublicNotice": _circular, "decidePublicNotice": _notice, **SURVEY_PLATFORM_SETUP,
+                 **FEEDBACK_PLATFORM_SETUP, **EVALUATOR_PLATFORM_SETUP}.get(mutation, dict)()
     connection.set_schema_to_public()
     result, payload = run(gql("public", "county_admin"), PLATFORM_MUTATIONS, mutation, overrides)
     assert result["errors"] == [] and result[payload] is not None

@@ -169,6 +169,8 @@ TENANT_OPERATIONS = {
     # Hall boards: alerts for readers; the board link (a display credential) for the tenant admin only.
     "boardAlerts": ('{ boardAlerts(hallCode: "H01") { id } }', READERS),
     "hallBoardLink": ('mutation { hallBoardLink(hallCode: "H01") { url errors { code } } }', TENANT_ADMIN),
+    # 综合点评 carry (masked) contact data: signed-in readers only, no read token.
+    "publicComments": ("{ publicComments { totalCount } }", READERS - {"token:read"}),
 }
 # What an allowed call returns, for the operations not checked by their own branch below.
 TENANT_VALUES = {
@@ -176,6 +178,7 @@ TENANT_VALUES = {
     "myResults": [], "evaluationPolicy": {"labelSet": "SATISFACTION"},
     "updateEvaluationPolicy": {"policy": {"streakLength": 9}, "errors": []},
     "supervisionInstructions": [], "boardAlerts": [],
+    "publicComments": {"totalCount": 0},
 }
 
 PLATFORM_OPERATIONS = {

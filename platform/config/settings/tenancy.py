@@ -12,6 +12,9 @@ SHARED_APPS = [
     "haochaping.workcalendar",
     "haochaping.disclosure",
     "haochaping.supervision",
+    "haochaping.assessments",
+    # 综合点评: the redacted public copies (the comments themselves are tenant data).
+    "haochaping.feedback.portal",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -38,6 +41,9 @@ TENANT_APPS = [
     "haochaping.boards",
     "haochaping.analytics",
     "haochaping.exchange",
+    "haochaping.feedback",
+    # 监督查评: surveys and call-backs hold applicants' and raters' data (DESIGN §6).
+    "haochaping.surveys",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

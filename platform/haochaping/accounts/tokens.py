@@ -18,6 +18,8 @@ TOKEN_SCOPES = {
     "cases:write": ("推送办件", "Push service cases"),
     "evaluations:write": ("提交评价", "Submit evaluations"),
     "assessments:write": ("提交专业评估", "Submit professional assessments"),
+    "comments:write": ("提交综合点评（Open311）", "Submit public comments (Open311)"),
+    "workorders:write": ("12345工单派单与回访", "Dispatch and call back 12345 work orders"),
 }
 
 

@@ -26,6 +26,13 @@ BAD_COMMENTS = ["排队等了一个多小时", "材料要求反复变，跑了�
 CLOSE_AFTER_DAYS = 5
 
 
+def _real_name(rng: random.Random) -> dict:
+    if rng.random() >= 0.25:
+        return {}
+    return {"real_name_basis": Evaluation.RealNameBasis.SMS_VERIFIED, "rater_phone": f"1390000{rng.randint(0, 9999):04d}",
+            "rater_name": f"演示评价人{rng.randint(1, 999)}"}
+
+
 def load_history(now: datetime | None = None) -> int:
     """Create the history in the current tenant schema; returns how many evaluations were added (0 if it had any)."""
     now = now or timezone.now()
@@ -37,6 +44,9 @@ def load_history(now: datetime | None = None) -> int:
     windows = list(Window.objects.filter(is_active=True).prefetch_related("staff", "items")[:8])
     handler = User.objects.filter(role__in=[Role.HANDLER, Role.TENANT_ADMIN], is_active=True).order_by("role").first()
     created: list[Evaluation] = []
+    # About a quarter of raters verified a phone (实名): the county's call-backs (回访) sample only those. Its own
+    # generator, so the ratings themselves stay as they were.
+    real_names = random.Random(f"haochaping-demo-real-names-{tenant.schema_name}")
     for days_ago in range(DAYS, 0, -1):
         day = (now - timedelta(days=days_ago)).date()
         if day.weekday() >= 5:
@@ -50,7 +60,8 @@ def load_history(now: datetime | None = None) -> int:
                 created.append(Evaluation(
                     window=window, staff=rng.choice(staff) if staff else None, item=rng.choice(items) if items else None,
                     grade=grade, channel=rng.choice(CHANNELS), comment=rng.choice(BAD_COMMENTS if bad else GOOD_COMMENTS),
-                    receipt_code=secrets.token_hex(6).upper(), is_bad=grades.is_bad(grade), rated_at=rated_at))
+                    receipt_code=secrets.token_hex(6).upper(), is_bad=grades.is_bad(grade), rated_at=rated_at,
+                    **_real_name(real_names)))
     with transaction.atomic():
         Evaluation.objects.bulk_create(created, batch_size=1000)
         actor = rect.Actor.of(handler) if handler else None

@@ -11,7 +11,6 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from haochaping.accounts.models import ApiToken, Role, User
-from haochaping.accounts.tokens import issue_evaluator_token
 from haochaping.boards.services import board_url
 from haochaping.demo.history import load_history
 from haochaping.catalog.services import import_catalog
@@ -24,7 +23,10 @@ from tenants.services import TenantSpec, create_tenant, ensure_public_tenant
 
 DATA = Path(__file__).parent / "data"
 DEMO_PASSWORD = "Haocha@2026demo"
-EVALUATOR_TOKEN_NAME = "演示第三方评估机构只读令牌"
+EVALUATOR_ORG_NAME = "县社会科学研究所（演示）"
+EVALUATOR_UNITS = ("chengguan", "xiaguan")
+HOTLINE_TOKEN_NAME = "12345热线平台（演示）"
+OPEN311_TOKEN_NAME = "Open311 客户端（演示）"
 EVALUATION_CHANNELS = ["WINDOW_DEVICE", "QR_CODE", "PAPER_FORM", "WEB", "MOBILE_APP", "SELF_SERVICE", "HOTLINE", "SMS"]
 
 
@@ -209,9 +211,11 @@ def issue_demo_secrets() -> dict[str, str]:
 
     secrets_: dict[str, str] = {}
     with schema_context("public"):
-        ApiToken.objects.filter(name=EVALUATOR_TOKEN_NAME).update(revoked_at=timezone_now())
-        slugs = sorted(Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
-        secrets_["evaluator_token"] = issue_evaluator_token(name=EVALUATOR_TOKEN_NAME, tenant_slugs=slugs).secret
+        secrets_["evaluator_token"] = _demo_evaluator_grant()
+        for key, name, scopes in (("hotline_token", HOTLINE_TOKEN_NAME, ["workorders:write"]),
+                                  ("open311_key", OPEN311_TOKEN_NAME, ["comments:write"])):
+            ApiToken.objects.filter(name=name, revoked_at__isnull=True).update(revoked_at=timezone_now())
+            secrets_[key] = issue_token(name=name, kind=ApiToken.Kind.SYSTEM, scopes=scopes).secret
     with schema_context("chengguan"), transaction.atomic():
         ApiToken.objects.filter(name=SYSTEM_TOKEN_NAME).update(revoked_at=timezone_now())
         secrets_["system_token"] = issue_token(name=SYSTEM_TOKEN_NAME, kind=ApiToken.Kind.SYSTEM,
@@ -230,6 +234,26 @@ def issue_demo_secrets() -> dict[str, str]:
         invitation = Invitation.objects.filter(case__case_number="CG-DEMO-0001", channel="SMS").first()
         secrets_["invitation_url"] = invitation_url(invitation) if invitation else ""
     return secrets_
+
+
+def _demo_evaluator_grant() -> str:
+    """委托第三方评估: a registered research institute with a 180-day read grant on 城关镇 and 夏馆镇's last 90 days
+    (a re-run revokes the previous grant and issues a new one)."""
+    from datetime import timedelta
+
+    from haochaping.assessments import services as assessments
+    from haochaping.assessments.models import EvaluatorGrant, EvaluatorOrg
+
+    org = EvaluatorOrg.objects.filter(owner_tenant=None, name=EVALUATOR_ORG_NAME).first()
+    if org is None:
+        org = assessments.register_org(name=EVALUATOR_ORG_NAME, kind=EvaluatorOrg.Kind.RESEARCH, by="演示数据")
+    for grant in EvaluatorGrant.objects.filter(org=org, revoked_at__isnull=True):
+        assessments.revoke_grant(grant.pk, by="演示数据（重新签发）")
+    today = timezone_now().date()
+    units = [slug for slug in EVALUATOR_UNITS if Tenant.objects.filter(schema_name=slug).exists()]
+    return assessments.grant_access(org_id=org.pk, tenant_slugs=units, period_start=today - timedelta(days=90),
+                                    period_end=today, expires_at=timezone_now() + timedelta(days=180),
+                                    by="演示数据").secret
 
 
 def timezone_now():

@@ -7,6 +7,9 @@ class SuspicionFlag(models.Model):
         FAST_TOP_STREAK = "FAST_TOP_STREAK", "短时间内连续满分"
         DUPLICATE_CONTENT = "DUPLICATE_CONTENT", "重复内容"
         RATE_LIMITED = "RATE_LIMITED", "超过频率限制"
+        # Raised by 回访调查 (haochaping.surveys.callbacks): a rater says they did not rate, or were pressed to.
+        CALLBACK_NOT_RATED = "CALLBACK_NOT_RATED", "回访：评价人称未评价"
+        CALLBACK_PRESSURED = "CALLBACK_PRESSURED", "回访：评价人称被要求给好评"
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="suspicion_flags")
     kind = models.CharField(max_length=24, choices=Kind.choices)

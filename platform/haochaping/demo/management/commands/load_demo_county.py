@@ -46,9 +46,23 @@ class Command(BaseCommand):
    county supervision     {public_url('/supervision/')}  (county_admin)
    rater's receipt lookup {public_url('/receipt/')}
 
+ 综合点评 (comments from society; answers appear on {public_url('/comments/')} when the commenter allows)
+   suggestion box        {public_url('/suggest/')}  ·  城关镇's own: {cg('/suggest/')}
+   e-mail                SMTP 127.0.0.1:2525 (SMTP_INTAKE_PORT), to chengguan@{settings.BASE_HOST} or yijian@{settings.BASE_HOST}
+   Open311 GeoReport v2  {public_url('/open311/v2/services.json')}  (POST requests.json; api_key below)
+   answer / hide         {cg('/comments/')}  (chengguan_handler)
+   12345 work orders     POST {public_url('/graphql/')} dispatchWorkOrder / workOrder / recordWorkOrderCallback
+
+ 监督查评 (the county's own checks; county_admin)
+   surveys               {public_url('/county/surveys/')}  ·  城关镇: {cg('/surveys/')} (chengguan_admin)
+   call-backs (回访)      {public_url('/county/call-backs/')}  (draw a sample, then work the calls)
+   professional reports  {public_url('/assessments/')}
+
  API tokens (Authorization: Bearer …)
    城关镇 business system (cases:write, evaluations:write): {s['system_token']}
-   third-party evaluator, read-only, all tenants:          {s['evaluator_token']}
+   third-party evaluator (城关镇, 夏馆镇; last 90 days):    {s['evaluator_token']}
+   12345 hotline platform (workorders:write):              {s['hotline_token']}
+   Open311 client api_key (comments:write):                {s['open311_key']}
 """, encoding="utf-8")
             path.chmod(0o600)
         self.stdout.write(self.style.SUCCESS(f"demo county ready: {result.tenants_created} tenants created"))

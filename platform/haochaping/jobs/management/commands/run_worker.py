@@ -25,9 +25,19 @@ class Command(BaseCommand):
                                  "deduped per tenant and time bucket across workers); 0 turns the scheduler off")
         parser.add_argument("--fold-interval", type=float, default=1.0,
                             help="seconds between folds of new ratings into the analytics counts (0: off)")
+        parser.add_argument("--smtp-port", type=int, default=0,
+                            help="also listen for 综合点评 e-mail on this port (0: off; feedback.mail)")
+        parser.add_argument("--smtp-host", default="127.0.0.1")
 
-    def handle(self, *args, once, idle_sleep, error_sleep, scan_interval, fold_interval, **options):
+    def handle(self, *args, once, idle_sleep, error_sleep, scan_interval, fold_interval, smtp_port, smtp_host,
+               **options):
         stopping = False
+        listener = None
+        if smtp_port and not once:
+            from haochaping.feedback.mail import start_listener
+
+            listener = start_listener(smtp_host, smtp_port)
+            self.stdout.write(f"e-mail intake listening on {smtp_host}:{smtp_port}")
         next_tick = next_fold = 0.0
 
         def stop(*_):
@@ -57,4 +67,6 @@ class Command(BaseCommand):
                 break
             if not ran:
                 time.sleep(idle_sleep)
+        if listener is not None:
+            listener.stop()
         self.stdout.write("worker stopped")
