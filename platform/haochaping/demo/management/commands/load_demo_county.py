@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -48,7 +49,7 @@ class Command(BaseCommand):
 
  综合点评 (comments from society; answers appear on {public_url('/comments/')} when the commenter allows)
    suggestion box        {public_url('/suggest/')}  ·  城关镇's own: {cg('/suggest/')}
-   e-mail                SMTP 127.0.0.1:2525 (SMTP_INTAKE_PORT), to chengguan@{settings.BASE_HOST} or yijian@{settings.BASE_HOST}
+   e-mail                SMTP 127.0.0.1:{os.environ.get("SMTP_INTAKE_PORT", "2525")}, to chengguan@{settings.BASE_HOST} or yijian@{settings.BASE_HOST}
    Open311 GeoReport v2  {public_url('/open311/v2/services.json')}  (POST requests.json; api_key below)
    answer / hide         {cg('/comments/')}  (chengguan_handler)
    12345 work orders     POST {public_url('/graphql/')} dispatchWorkOrder / workOrder / recordWorkOrderCallback
