@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test bench check-migrations clean
+.PHONY: run test bench audit check-migrations clean
 
 $(VENV)/.base-installed: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,14 @@ test: $(VENV)/.test-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-installed
-	$(PY) -m pytest tests/benchmarks -p no:cacheprovider -o addopts="" -s $(PYTEST_ARGS)
+	$(PY) -m pytest tests/benchmarks -p no:cacheprovider -o addopts="" -o faulthandler_timeout=0 -s $(PYTEST_ARGS)
+
+# Known vulnerabilities in every pinned dependency (PyPI's advisory data; AUDIT_SERVICE=osv for OSV). Not part of
+# `make test`: it needs the advisory service. --strict: a package that could not be checked fails the audit.
+AUDIT_SERVICE ?= pypi
+audit: $(VENV)/.test-installed
+	$(VENV)/bin/pip-audit --disable-pip --no-deps --strict --progress-spinner off \
+		--vulnerability-service $(AUDIT_SERVICE) -r requirements/base.lock -r requirements/test.lock
 
 clean:
 	rm -rf $(VENV) .run

@@ -16,7 +16,7 @@ from channels.layers import get_channel_layer
 
 log = logging.getLogger(__name__)
 
-REFRESH_SECONDS = 60  # also how soon boards hear again after Redis restarted empty
+REFRESH_SECONDS = 60  # default of settings.BOARD_HUB_REFRESH_SECONDS (how soon boards hear after Redis restarts)
 RETRY_SECONDS = 2.0
 
 
@@ -84,8 +84,14 @@ class Hub:
 
     async def _refresh(self) -> None:
         while True:
-            await asyncio.sleep(REFRESH_SECONDS)
+            await asyncio.sleep(refresh_seconds())
             await self._rejoin()
+
+
+def refresh_seconds() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "BOARD_HUB_REFRESH_SECONDS", REFRESH_SECONDS))
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

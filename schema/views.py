@@ -1,18 +1,22 @@
 """The GraphQL endpoint. CSRF is enforced whenever a session cookie authenticates the request (as Django
 REST framework does); token-authenticated and anonymous requests need no CSRF token. Multipart uploads are
-accepted only from an authenticated caller (session with CSRF, or token)."""
+accepted only from an authenticated caller (session with CSRF, or token). JSON bodies are capped at
+GRAPHQL_MAX_BODY_BYTES; GraphiQL, like introspection, is for authenticated callers outside development."""
 from __future__ import annotations
 
 import json
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView
 
 from haochaping.accounts.tokens import authenticate_token
+from haochaping.audit.services import acting_as, actor_for
 from schema.core.context import Principal
+from schema.core.limits import introspection_allowed
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -31,8 +35,25 @@ def _error(status: int, code: str, message: str, message_en: str) -> HttpRespons
     return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
 
 
+def _body_too_large(request) -> bool:
+    """JSON and GET requests only: multipart uploads have their own limits (GRAPHQL_MAX_UPLOAD_BYTES)."""
+    if request.content_type == "multipart/form-data":
+        return False
+    limit = settings.GRAPHQL_MAX_BODY_BYTES
+    try:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+            return True
+        return len(request.body) > limit  # also catches a body sent without Content-Length
+    except (ValueError, RequestDataTooBig):
+        return True
+
+
 class HaochapingGraphQLView(GraphQLView):
     def dispatch(self, request, *args, **kwargs):
+        if _body_too_large(request):
+            limit_kib = settings.GRAPHQL_MAX_BODY_BYTES // 1024
+            return _error(413, "REQUEST_TOO_LARGE", f"请求体过大（上限{limit_kib} KiB）",
+                          f"The request body is too large (limit {limit_kib} KiB)")
         header = request.headers.get("Authorization", "")
         if header:
             scheme, _, value = header.partition(" ")
@@ -50,13 +71,23 @@ class HaochapingGraphQLView(GraphQLView):
                 return _error(403, "UPLOAD_REQUIRES_LOGIN", "上传文件须先登录或使用令牌",
                               "Uploads need a signed-in user or an API token")
             request.principal = Principal()
-        return super().dispatch(request, *args, **kwargs)
+        # Privileged services record who acted in the audit trail (haochaping.audit).
+        with acting_as(actor_for(request.principal.user, request.principal.token)):
+            return super().dispatch(request, *args, **kwargs)
+
+    def render_graphql_ide(self, request):
+        if not settings.GRAPHIQL_ENABLED:
+            return _error(404, "NOT_FOUND", "未启用接口调试页", "GraphiQL is not enabled")
+        if not introspection_allowed(request.principal):
+            return _error(403, "INTROSPECTION_DISABLED", "请先登录或使用 API 令牌再打开接口调试页",
+                          "GraphiQL needs a signed-in user or an API token")
+        return super().render_graphql_ide(request)
 
 
 def _view(schema):
     return csrf_exempt(HaochapingGraphQLView.as_view(
         schema=schema,
-        graphql_ide="graphiql" if settings.GRAPHIQL_ENABLED else None,
+        graphql_ide="graphiql",  # served per request: render_graphql_ide checks the setting and the caller
         multipart_uploads_enabled=True,
     ))
 

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, schema_exists
 
+from haochaping.audit.services import record as audit
 from haochaping.core.codes import is_valid_division_code, is_valid_uscc
 from haochaping.core.errors import DomainError, ErrorCollector
 
@@ -122,6 +123,9 @@ def create_tenant(spec: TenantSpec) -> Tenant:
                                        official_code=spec.official_code, management_agency=_agency_for(spec))
         Domain.objects.create(domain=tenant_domain(spec.slug), tenant=tenant, is_primary=True)
         CloneSchema().clone_schema(base_schema_name(), spec.slug, "DATA")
+        connection.set_schema_to_public()
+        audit("tenant.create", tenant, target_type="Tenant", target_label=f"{tenant.name} ({tenant.schema_name})",
+              tenant=tenant.schema_name, detail={"kind": spec.kind, "officialCode": spec.official_code})
     connection.set_schema_to_public()
     return tenant
 

@@ -110,6 +110,8 @@ EXPECTED = {
     "contenttypes.ContentType": "both",
     "sessions.Session": "both",
     "admin.LogEntry": "both",
+    # The audit trail of privileged actions lives beside the rows it describes (public or tenant schema).
+    "audit.AuditEvent": "both",
     # 综合点评: comments carry names and phones (tenant); their redacted public copies (shared).
     "feedback.PublicComment": "tenant",
     "feedback.CommentEvent": "tenant",
@@ -117,11 +119,13 @@ EXPECTED = {
     # 12345 work orders: the order with its comment in the unit's schema; number → unit in public (no personal data).
     "feedback.WorkOrder": "tenant",
     "feedback_portal.WorkOrderIndex": "shared",
+    # 个人信息保护: what each daily retention run anonymised in the unit's schema (counts only).
+    "retention.RetentionRun": "tenant",
 }
 
 # Personal data and raw events never live in the public schema (DESIGN §6); tenancy never in a tenant.
 MUST_BE_TENANT_ONLY = {"surveys", "organizations", "items", "evaluations", "rectification", "notifications", "boards", "analytics",
-                       "exchange", "feedback"}
+                       "exchange", "feedback", "retention"}
 MUST_BE_SHARED_ONLY = {"tenants", "catalog", "jobs", "integrity", "supervision", "disclosure", "assessments"}
 
 EXTENSION_PATTERNS = re.compile(

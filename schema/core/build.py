@@ -7,6 +7,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from .limits import RequestLimits
+
 SAFE_MESSAGE_PREFIXES = ("Argument 'first'", "Argument 'last'", "Argument 'offset'")
 
 
@@ -31,6 +33,8 @@ def build_schema(query: type, mutation: type | None, subscription: type | None =
             lambda: MaxTokensLimiter(max_token_count=2000),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            # Introspection for authenticated callers only (outside development), operation count, query cost.
+            RequestLimits,
             lambda: MaskErrors(should_mask_error=_should_mask, error_message="服务器内部错误 / Internal server error"),
             DjangoOptimizerExtension,
         ],

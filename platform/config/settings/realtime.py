@@ -1,6 +1,9 @@
-from .env import env_str
+from .env import env_int, env_str
 
 REDIS_URL = env_str("REDIS_URL", "")
+# How often each process re-joins its board groups (realtime/hub.py): after Redis restarts empty, boards hear again
+# within this many seconds. The fault tests set 1.
+BOARD_HUB_REFRESH_SECONDS = env_int("BOARD_HUB_REFRESH_SECONDS", 60)
 
 # One process: in-memory layer. Several processes: channels-redis carries events between them.
 if REDIS_URL:

@@ -24,3 +24,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (web login and admins): failures per username + IP within the window lock that pair out.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+
+# 个人信息保护: personal data in tenant schemas is anonymised by a daily job once past these periods (days);
+# rows still in a workflow (open rectification, unanswered comment, pending call-back) keep it until done.
+PRIVACY_RETENTION_DAYS = env_int("PRIVACY_RETENTION_DAYS", 3 * 365)
+PRIVACY_NOTIFICATION_RETENTION_DAYS = env_int("PRIVACY_NOTIFICATION_RETENTION_DAYS", 180)

@@ -5,6 +5,8 @@ SHARED_APPS = [
     "daphne",
     "tenants",
     "haochaping.accounts",
+    # Audit trail of privileged actions: in the schema where each action is stored (both sides).
+    "haochaping.audit",
     "haochaping.catalog",
     "haochaping.jobs",
     "haochaping.demo",
@@ -33,6 +35,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.admin",
     "haochaping.accounts",
+    "haochaping.audit",
     "haochaping.organizations",
     "haochaping.items",
     "haochaping.evaluations",
@@ -44,6 +47,8 @@ TENANT_APPS = [
     "haochaping.feedback",
     # 监督查评: surveys and call-backs hold applicants' and raters' data (DESIGN §6).
     "haochaping.surveys",
+    # 个人信息保护: the daily retention job's record of what it anonymised.
+    "haochaping.retention",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -24,10 +24,11 @@ TENANT_ROLES = {Role.TENANT_ADMIN, Role.AGENCY, Role.HANDLER, Role.VIEWER, Role.
 # Which Django-admin permissions a role carries: app label → actions. Admin pages of other apps stay hidden.
 _KEEP = {"view", "add", "change", "delete"}
 ROLE_ADMIN_PERMISSIONS: dict[str, dict[str, set[str]]] = {
-    Role.COUNTY_ADMIN: {"tenants": {"view", "change"}, "catalog": _KEEP, "accounts": _KEEP, "jobs": {"view"}},
+    Role.COUNTY_ADMIN: {"tenants": {"view", "change"}, "catalog": _KEEP, "accounts": _KEEP, "jobs": {"view"},
+                        "audit": {"view"}},
     Role.COUNTY_SUPERVISOR: {"tenants": {"view"}, "catalog": {"view"}},
     Role.TENANT_ADMIN: {"organizations": _KEEP, "items": _KEEP, "accounts": _KEEP, "notifications": {"view"},
-                        "boards": {"view", "add", "change"}},
+                        "boards": {"view", "add", "change"}, "audit": {"view"}},
     Role.AGENCY: {"organizations": {"view"}, "items": {"view"}, "boards": {"view"}},
     Role.HANDLER: {"organizations": {"view"}, "items": {"view"}},
     Role.VIEWER: {"organizations": {"view"}, "items": {"view"}},

@@ -7,8 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
+from haochaping.audit.services import record as audit
 from haochaping.core.errors import DomainError, ErrorCollector
 
 from .models import ApiToken, User
@@ -52,10 +54,14 @@ def issue_token(*, name: str, kind: str, scopes: list[str], tenant_schemas: list
     errors.raise_if_any()
     prefix = secrets.token_hex(4)
     secret = f"hcp_{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(
-        prefix=prefix, digest=_digest(secret), name=name.strip(), kind=kind, scopes=sorted(set(scopes)),
-        tenant_schemas=sorted(set(tenant_schemas or [])), expires_at=expires_at, created_by=created_by,
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            prefix=prefix, digest=_digest(secret), name=name.strip(), kind=kind, scopes=sorted(set(scopes)),
+            tenant_schemas=sorted(set(tenant_schemas or [])), expires_at=expires_at, created_by=created_by,
+        )
+        audit("token.issue", token, target_type="ApiToken",
+              detail={"kind": kind, "scopes": token.scopes, "tenants": token.tenant_schemas,
+                      "expiresAt": expires_at.isoformat() if expires_at else None})
     return IssuedToken(token, secret)
 
 
@@ -77,8 +83,10 @@ def authenticate_token(bearer: str) -> ApiToken | None:
 def revoke_token(token: ApiToken) -> ApiToken:
     if token.revoked_at is not None:
         raise DomainError("ALREADY_REVOKED", "该令牌已被吊销", "This token is already revoked")
-    token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit("token.revoke", token, target_type="ApiToken", detail={"kind": token.kind})
     return token
 
 

@@ -18,6 +18,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from haochaping.accounts.models import ApiToken, User
 from haochaping.accounts.tokens import issue_token
+from haochaping.audit.services import record as audit
 from haochaping.core.codes import is_valid_uscc
 from haochaping.core.errors import DomainError, ErrorCollector, NotFound
 from haochaping.core.privacy import redact_text
@@ -49,6 +50,11 @@ def _public():
     return schema_context(get_public_schema_name())
 
 
+def _owner(owner_tenant: Tenant | None) -> str:
+    """Which tenant an evaluator org or grant belongs to, for the audit trail (the county's own: public)."""
+    return owner_tenant.schema_name if owner_tenant is not None else get_public_schema_name()
+
+
 def actor_label(user: User | None, tenant: Tenant | None) -> str:
     who = (user.display_name or user.username) if user else "?"
     return f"{tenant.name}：{who}" if tenant else f"县级：{who}"
@@ -78,11 +84,14 @@ def register_org(*, name: str, kind: str, credit_code: str = "", owner_tenant: T
     if credit_code and not is_valid_uscc(credit_code):
         errors.add("INVALID_CREDIT_CODE", "creditCode", "统一社会信用代码无效", "Invalid unified social credit code")
     errors.raise_if_any()
-    with _public():
+    with _public(), transaction.atomic():
         if EvaluatorOrg.objects.filter(owner_tenant=owner_tenant, name=name).exists():
             raise DomainError("DUPLICATE_NAME", "已登记同名评估机构", "An organisation with this name is registered", "name")
-        return EvaluatorOrg.objects.create(name=name, kind=kind, credit_code=credit_code, owner_tenant=owner_tenant,
-                                           registered_by=by[:120])
+        org = EvaluatorOrg.objects.create(name=name, kind=kind, credit_code=credit_code, owner_tenant=owner_tenant,
+                                          registered_by=by[:120])
+        audit("evaluator_org.register", org, target_type="EvaluatorOrg", target_label=name, tenant=_owner(owner_tenant),
+              detail={"kind": kind})
+        return org
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,11 @@ def grant_access(*, org_id: int, tenant_slugs: list[str] | None, period_start: d
                                               period_end=period_end, expires_at=expires_at, owner_tenant=owner_tenant,
                                               granted_by=by[:120])
         grant.tenants.set(units)
+        audit("evaluator_grant.issue", grant, target_type="EvaluatorGrant", target_label=org.name,
+              tenant=_owner(owner_tenant),
+              detail={"tenants": [u.schema_name for u in units], "periodStart": period_start.isoformat(),
+                      "periodEnd": period_end.isoformat(), "expiresAt": expires_at.isoformat(),
+                      "token": issued.token.prefix})
     return IssuedGrant(grant, issued.secret)
 
 
@@ -137,6 +151,8 @@ def revoke_grant(grant_id: int, *, owner_tenant: Tenant | None = None, by: str) 
         grant.revoked_at, grant.revoked_by = now, by[:120]
         grant.save(update_fields=["revoked_at", "revoked_by"])
         ApiToken.objects.filter(pk=grant.token_id, revoked_at__isnull=True).update(revoked_at=now)
+        audit("evaluator_grant.revoke", grant, target_type="EvaluatorGrant", target_label=grant.org.name,
+              tenant=_owner(owner_tenant))
     return grant
 
 
@@ -391,4 +407,6 @@ def decide_assessment(assessment_id: int, *, approve: bool, by: str) -> Assessme
         assessment.state = Assessment.State.PUBLISHED if approve else Assessment.State.REFUSED
         assessment.decided_by, assessment.decided_at = by[:120], timezone.now()
         assessment.save(update_fields=["state", "decided_by", "decided_at"])
+        audit("assessment.decide", assessment, target_type="Assessment", target_label=assessment.title,
+              tenant=get_public_schema_name(), detail={"approve": approve})
     return assessment

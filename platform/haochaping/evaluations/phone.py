@@ -35,10 +35,12 @@ CODES_PER_IP_PER_HOUR = 20
 
 def request_code(phone: str, client_ip: str = "") -> PhoneVerification:
     phone = _check_phone(phone)
-    # Per phone, and per address so one client cannot send codes to many numbers.
-    if client_ip and not ratelimit.within_limit("phone-code-ip", digest(client_ip, "ip"), CODES_PER_IP_PER_HOUR, 3600):
+    # Per phone, and per address so one client cannot send codes to many numbers; refused while the counters'
+    # cache is down (each code is a paid SMS).
+    if client_ip and not ratelimit.within_limit("phone-code-ip", digest(client_ip, "ip"), CODES_PER_IP_PER_HOUR,
+                                                3600, fail_open=False):
         raise DomainError("TOO_MANY_ATTEMPTS", "验证码发送过于频繁，请稍后再试", "Too many codes requested; try later", "phone")
-    if not ratelimit.within_limit("phone-code", digest(phone, "phone"), 5, 3600):
+    if not ratelimit.within_limit("phone-code", digest(phone, "phone"), 5, 3600, fail_open=False):
         raise DomainError("TOO_MANY_ATTEMPTS", "验证码发送过于频繁，请稍后再试", "Too many codes requested; try later", "phone")
     code = f"{secrets.randbelow(10 ** 6):06d}"
     with transaction.atomic():

@@ -22,7 +22,8 @@ class Command(BaseCommand):
                             help="pause after the queue itself could not be read (e.g. the database restarting)")
         parser.add_argument("--scan-interval", type=float, default=300.0,
                             help="seconds between periodic scans (one rectification.scan job per active tenant, "
-                                 "deduped per tenant and time bucket across workers); 0 turns the scheduler off")
+                                 "deduped per tenant and time bucket across workers; privacy.retention once a day); "
+                                 "0 turns the scheduler off")
         parser.add_argument("--fold-interval", type=float, default=1.0,
                             help="seconds between folds of new ratings into the analytics counts (0: off)")
         parser.add_argument("--smtp-port", type=int, default=0,

@@ -1,0 +1,1 @@
+"""Append-only audit trail of privileged actions (token issue/revoke, tenant creation, evaluator grants)."""
