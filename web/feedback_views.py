@@ -219,7 +219,8 @@ def comment_detail(request, pk: int):
         "can_answer": role in services.ANSWER_ROLES and comment.status != PublicComment.Status.TRANSFERRED
         and not comment.is_hidden,
         "can_hide": role in services.HIDE_ROLES and not comment.is_hidden,
-        "can_contact": role in services.CONTACT_ROLES and bool(comment.contact_name or comment.contact_phone),
+        "can_contact": (role in services.CONTACT_ROLES and comment.status != comment.Status.TRANSFERRED
+                        and bool(comment.contact_name or comment.contact_phone or comment.contact_email)),
         "events": [(e, EVENT_LABELS.get(e.action, e.action)) for e in comment.events.all()],
     }, status=status)
 

@@ -205,3 +205,13 @@ def test_publication_only_after_approval(gql, make_grant, client):
     assert states == {"2026年上半年政务服务第三方评估报告": "PUBLISHED", "未获同意的报告": "REFUSED"}
     mine = gql("public", token=secret)("{ myAssessments { title } }")["data"]["myAssessments"]
     assert len(mine) == 2
+
+
+def test_a_report_cannot_speak_of_data_outside_the_grants_period(gql, make_grant):
+    _, secret = make_grant(["alpha", "beta"])
+    before = state()
+    for changes, field in (({"periodStart": "2025-12-01"}, "periodStart"), ({"periodEnd": "2026-07-31"}, "periodEnd")):
+        result = _submit(gql, secret, report(**changes))
+        assert result["assessment"] is None
+        assert [(e["code"], e["field"]) for e in result["errors"]] == [("OUT_OF_PERIOD", field)]
+    assert state() == before  # no report, no finding, no improvement case

@@ -433,3 +433,38 @@ def test_alpha_staff_never_see_or_answer_betas_comments(gql, alpha, beta):
     assert "乙镇的意见" not in alpha_admin.get("/comments/", HTTP_HOST="alpha.localhost").content.decode()
     beta_admin = login("beta", "tenant_admin")
     assert beta_admin.get("/comments/", HTTP_HOST="alpha.localhost").status_code == 302
+
+
+def test_a_transfer_takes_the_contact_along_and_leaves_none_behind(gql, alpha, beta):
+    hub = centre()
+    result = submit(text="不知道该找哪个单位", contact_name="孙八", contact_phone=PHONE, contact_email="sun@example.com")
+    county = User.objects.get(username="county_supervisor")
+    services.transfer_comment(hub, result.comment.pk, beta, county_user=county, reason="属乙镇")
+    connection.set_schema_to_public()
+    with schema_context("alpha"):
+        admin = User.objects.get(username="tenant_admin")  # any handling role: the refusal is about the state
+    with schema_context("fbcentre"):
+        original = PublicComment.objects.get(pk=result.comment.pk)
+        assert (original.contact_name, original.contact_phone, original.contact_email) == ("", "", "")
+        with pytest.raises(DomainError) as refused:
+            services.read_contact(original.pk, user=admin)
+        assert refused.value.errors[0].code == "NOT_ALLOWED"
+    with schema_context("beta"):
+        copy = PublicComment.objects.get(receipt_code=result.receipt_code)
+        assert (copy.contact_name, copy.contact_phone, copy.contact_email) == ("孙八", PHONE, "sun@example.com")
+    connection.set_schema_to_public()
+
+
+def test_a_complaint_with_a_rectification_is_not_transferred(alpha, beta):
+    result = submit(unit="alpha", text="窗口推诿", category="COMPLAINT", contact_name="周九", contact_phone=PHONE)
+    assert result.rectification_id is not None
+    with pytest.raises(DomainError) as refused:
+        services.transfer_comment(alpha, result.comment.pk, beta, reason="转乙镇",
+                                  county_user=User.objects.get(username="county_supervisor"))
+    assert refused.value.errors[0].code == "HAS_RECTIFICATION"
+    connection.set_schema_to_public()
+    with schema_context("alpha"):
+        assert PublicComment.objects.get(pk=result.comment.pk).status == "OPEN"
+        # A name and phone typed into a public form are not 实名 (only staff taking the call vouch for them).
+        assert Rectification.objects.get(pk=result.rectification_id).is_real_name is False
+    connection.set_schema_to_public()

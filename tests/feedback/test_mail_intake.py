@@ -166,3 +166,15 @@ def test_a_sender_over_the_limit_is_told_to_retry_later(listener):
     assert code == 451 and b"Too many submissions" in reply
     assert len(comments("alpha")) == 2
     connection.set_schema_to_public()
+
+
+def test_rotating_the_from_line_does_not_escape_the_per_server_limit(listener):
+    from django.core.cache import cache
+
+    cache.clear()  # the per-server counter is keyed by 127.0.0.1, shared with the other tests here
+    with override_settings(FEEDBACK_PER_MAIL_SERVER=3):
+        codes = [send(listener, "alpha@localhost", "建议", f"第{n}条", f"{uuid.uuid4().hex[:8]}@example.com")[0]
+                 for n in range(4)]
+    assert codes == [250, 250, 250, 451]
+    assert len(comments("alpha")) == 3
+    cache.clear()

@@ -165,3 +165,22 @@ def test_alpha_staff_cannot_read_or_answer_betas_order(gql, hotline):
     listed = staff("{ publicComments { edges { node { id } } } }", expect_errors=True)
     assert "GD-B" not in str(listed)
     assert hotline(STATUS, {"n": "GD-B"})["data"]["workOrder"]["workOrder"]["state"] == "DISPATCHED"  # not replied
+
+
+def test_an_unsatisfied_call_back_does_not_reopen_a_hidden_comment(gql, hotline):
+    sent = dispatch(hotline, orderNumber="GD-H")["workOrder"]
+    with schema_context("alpha"):
+        pk = PublicComment.objects.get(receipt_code=sent["receiptCode"]).pk
+    connection.set_schema_to_public()
+    gql("alpha", "handler")(ANSWER, {"id": gid("alpha", pk), "answer": "已答复"})
+    hidden = gql("alpha", "tenant_admin")('mutation($id: ID!) { hidePublicComment(id: $id, reason: "辱骂工作人员") '
+                                          "{ errors { code } } }", {"id": gid("alpha", pk)})
+    assert hidden["data"]["hidePublicComment"]["errors"] == []
+    result = hotline(CALLBACK, {"input": {"orderNumber": "GD-H", "result": "UNSATISFIED"}})
+    order = result["data"]["recordWorkOrderCallback"]["workOrder"]
+    assert (order["state"], order["callbackResult"]) == ("CALLED_BACK", "UNSATISFIED")
+    with schema_context("alpha"):
+        comment = PublicComment.objects.get(pk=pk)
+        assert (comment.status, comment.is_hidden) == ("ANSWERED", True)
+        assert not CommentEvent.objects.filter(comment=comment, action="REOPENED").exists()
+    connection.set_schema_to_public()

@@ -346,6 +346,11 @@ def submit_assessment(token: ApiToken | None, data: AssessmentInput) -> Assessme
         raise DomainError("PERMISSION_DENIED", "该令牌不能提交专业评估", "This token cannot submit assessments")
     with _public():
         covered, subjects = _validate(data, grant)
+    if data.period_start < grant.period_start or data.period_end > grant.period_end:
+        # A report may only speak of the data the grant let the evaluator see.
+        raise DomainError("OUT_OF_PERIOD", f"授权数据期间为{grant.period_start}至{grant.period_end}",
+                          f"The grant covers data from {grant.period_start} to {grant.period_end}",
+                          "periodStart" if data.period_start < grant.period_start else "periodEnd")
     now = timezone.now()
     topics = _dimensions()
     with _public(), transaction.atomic():

@@ -89,18 +89,22 @@ def unit_for(recipient: str) -> str | None:
     return local if unit_by_slug(local) is not None else ""
 
 
-def take_in(raw: bytes, envelope_from: str, recipients: list[str]):
-    """Store one message as a comment (in the unit's schema) and acknowledge it; returns services.Submitted."""
+def take_in(raw: bytes, envelope_from: str, recipients: list[str], peer_ip: str = ""):
+    """Store one message as a comment (in the unit's schema) and acknowledge it; returns services.Submitted.
+    Limited per sending server as well as per sender: the From line is the sender's own claim, and each accepted
+    message is acknowledged to it, so rotating From lines alone must not buy volume."""
     from . import services
 
     mail = parse(raw, envelope_from)
     units = [unit for unit in (unit_for(r) for r in recipients) if unit is not None]
     if not units:
         raise DomainError("UNKNOWN_RECIPIENT", "收件地址不属于本平台", "The recipient is not an address of this platform")
+    window = int(getattr(settings, "FEEDBACK_SENDER_WINDOW_SECONDS", 3600))
     with schema_context(get_public_schema_name()):
-        if not ratelimit.within_limit("comment-mail", digest(mail.sender or "unknown", "mail"),
-                                      int(getattr(settings, "FEEDBACK_PER_SENDER", 5)),
-                                      int(getattr(settings, "FEEDBACK_SENDER_WINDOW_SECONDS", 3600))):
+        if not (ratelimit.within_limit("comment-mail-peer", digest(peer_ip or "unknown", "ip"),
+                                       int(getattr(settings, "FEEDBACK_PER_MAIL_SERVER", 200)), window)
+                and ratelimit.within_limit("comment-mail", digest(mail.sender or "unknown", "mail"),
+                                           int(getattr(settings, "FEEDBACK_PER_SENDER", 5)), window)):
             raise DomainError("RATE_LIMITED", "提交过于频繁，请稍后再试", "Too many submissions; please try again later")
     return services.submit_comment(channel=Channel.EMAIL, text=mail.text[: services.MAX_TEXT],
                                    category=mail.category, contact_name=mail.sender_name[:50],
@@ -124,8 +128,9 @@ class IntakeHandler:
         if len(envelope.original_content or b"") > MAX_MESSAGE_BYTES:
             return "552 5.3.4 Message too big / 邮件过大"
         try:
+            peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
             submitted = await asyncio.to_thread(_in_thread, take_in, envelope.original_content or b"",
-                                                envelope.mail_from or "", list(envelope.rcpt_tos))
+                                                envelope.mail_from or "", list(envelope.rcpt_tos), peer)
         except DomainError as error:
             first = error.errors[0]
             code = "451 4.7.1" if first.code == "RATE_LIMITED" else "554 5.6.0"

@@ -162,7 +162,8 @@ def _open_rectification(comment: PublicComment, user: User | None) -> None:
     actor = (rect.Actor.of(user) if user is not None
              else rect.Actor(user=None, label=f"综合点评（{Channel(comment.channel).label}）", role=None))
     r = rect.open_complaint(text=comment.text, channel=COMPLAINT_CHANNEL[comment.channel],
-                            complainant_name=comment.contact_name, complainant_phone=comment.contact_phone, actor=actor)
+                            complainant_name=comment.contact_name, complainant_phone=comment.contact_phone, actor=actor,
+                            verified=comment.channel == Channel.HOTLINE and user is not None)
     publish_rectification(r, receipt_code=comment.receipt_code)
     comment.rectification_id = r.pk
     comment.save(update_fields=["rectification_id"])
@@ -254,6 +255,8 @@ def read_contact(comment_id: int, *, user: User) -> tuple[str, str]:
     comment = PublicComment.objects.filter(pk=comment_id).first()
     if comment is None:
         raise NotFound("该点评", "Comment")
+    if comment.status == S.TRANSFERRED:  # the receiving unit handles it now; the copy here holds no contact
+        raise _not_allowed_state()
     _event(comment, user, _label(user), "CONTACT_READ")
     return comment.contact_name, comment.contact_phone
 
@@ -278,6 +281,10 @@ def transfer_comment(source: Tenant, comment_id: int, target: Tenant, *, county_
             if original.status != S.OPEN or original.is_hidden:
                 raise DomainError("NOT_ALLOWED", "只有待答复且未屏蔽的点评可以转办",
                                   "Only open, visible comments can be transferred")
+            if original.rectification_id is not None:
+                # Its rectification runs here (clocks, supervision); the unit hands it over or rejects it there.
+                raise DomainError("HAS_RECTIFICATION", "该投诉已在本单位开启整改，请在整改流程中处理",
+                                  "This complaint already has a rectification in this unit; handle it there")
             original.status, original.transferred_to = S.TRANSFERRED, target
             original.version += 1
             original.save()
@@ -304,4 +311,6 @@ def transfer_comment(source: Tenant, comment_id: int, target: Tenant, *, county_
         from .workorders import follow_transfer
 
         follow_transfer(source, original, target, copy)  # a 12345 work order moves with its comment
+        with schema_context(source.schema_name):  # the contact now lives with the unit handling it, only there
+            PublicComment.objects.filter(pk=original.pk).update(contact_name="", contact_phone="", contact_email="")
     return copy

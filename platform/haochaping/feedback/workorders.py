@@ -144,7 +144,8 @@ def record_callback(*, order_number: str, result: str, note: str = "",
         order.callbacks += 1
         order.state = W.CALLED_BACK
         comment = order.comment
-        if result == WorkOrder.CallbackResult.UNSATISFIED:
+        reopen = result == WorkOrder.CallbackResult.UNSATISFIED and not comment.is_hidden
+        if reopen:
             order.state = W.DISPATCHED
             comment.status = PublicComment.Status.OPEN
             comment.version += 1
@@ -152,7 +153,7 @@ def record_callback(*, order_number: str, result: str, note: str = "",
             services._publish(comment, index.tenant)
         order.save()
         _event(comment, "WORK_ORDER_CALLED_BACK", note, result=result)
-        if result == WorkOrder.CallbackResult.UNSATISFIED:
+        if reopen:
             _event(comment, "REOPENED", "12345回访不满意，重新办理")
         return _view(order, index.tenant)
 

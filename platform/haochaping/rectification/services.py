@@ -399,7 +399,7 @@ COMPLAINT_CHANNELS = {"HOTLINE": "热线", "WEB": "网上", "WINDOW": "窗口", 
 
 
 def open_complaint(*, text: str, channel: str, complainant_name: str = "", complainant_phone: str = "",
-                   case_number: str | None = None, actor: Actor) -> Rectification:
+                   case_number: str | None = None, actor: Actor, verified: bool = True) -> Rectification:
     """投诉 opens a rectification exactly like a bad review: same clocks, same owner rule (谁办理、谁负责)."""
     from haochaping.evaluations.cases import PHONE_RE
     from haochaping.evaluations.models import ServiceCase
@@ -431,7 +431,9 @@ def open_complaint(*, text: str, channel: str, complainant_name: str = "", compl
                   owner_unit=owner, case_number=case.case_number if case else "",
                   item_name=case.item.catalog_item.name if case else "", window_name=str(case.window) if case and case.window else "",
                   grade=None, channel=channel, comment=text.strip(), rater_name=complainant_name.strip(), rater_phone=phone,
-                  is_real_name=bool(complainant_name.strip() and phone), rated_at=now, follow_up_due=follow_up_due, due=due)
+                  # 实名 only when someone vouched for the contact (staff taking the complaint); a name and phone
+                  # typed into a public form are not verified (DESIGN §4).
+                  is_real_name=verified and bool(complainant_name.strip() and phone), rated_at=now, follow_up_due=follow_up_due, due=due)
     note = f"{COMPLAINT_CHANNELS[channel]}投诉，由{actor.label}登记" + ("；期限按周一至周五估算" if estimated else "")
     with transaction.atomic():
         if owner.pk == rating_unit.pk:
