@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 
 from django.core.cache import cache
@@ -43,7 +44,8 @@ class RankRow:
     counts: GradeCounts
     rank: int | None = None
 
-    @property
+    # Computed once per row: a ranking sorts thousands of rows by these (counts do not change after ranking).
+    @cached_property
     def ratings(self) -> int:
         return self.counts.counted
 
@@ -51,11 +53,11 @@ class RankRow:
     def scored(self) -> bool:
         return self.ratings >= MIN_RATINGS
 
-    @property
+    @cached_property
     def satisfaction_rate(self) -> float | None:
         return self.counts.satisfaction_rate if self.scored else None
 
-    @property
+    @cached_property
     def score(self) -> float | None:
         return wilson_lower_bound(self.counts.good, self.ratings) if self.scored else None
 
