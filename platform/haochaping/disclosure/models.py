@@ -50,7 +50,22 @@ class PublicCount(models.Model):
                    models.Index(fields=["day"], name="public_count_day")]
 
 
-class PublicMonthlyCount(models.Model):
+class GradeColumns(models.Model):
+    """Counted evaluations by grade, and the excluded ones (all grades) beside them; signed like PublicCount.n,
+    since the fold moves them by deltas."""
+
+    n1 = models.IntegerField(default=0)
+    n2 = models.IntegerField(default=0)
+    n3 = models.IntegerField(default=0)
+    n4 = models.IntegerField(default=0)
+    n5 = models.IntegerField(default=0)
+    excluded = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class PublicMonthlyCount(GradeColumns):
     """PublicCount rolled up by month for the rankings, league table and reports, kept by the fold in the same
     transaction (disclosure.rollup): a month of a county is ~1/10 of the daily cells' rows per level, so a ranking
     reads thousands of rows instead of hundreds of thousands. Codes that do not belong to the level are blank;
@@ -68,13 +83,6 @@ class PublicMonthlyCount(models.Model):
     org_code = models.CharField(max_length=32, blank=True)
     window_code = models.CharField(max_length=16, blank=True)
     channel = models.CharField(max_length=16, blank=True)
-    # Counted evaluations by grade, and the excluded ones (all grades) beside them; signed like PublicCount.n.
-    n1 = models.IntegerField(default=0)
-    n2 = models.IntegerField(default=0)
-    n3 = models.IntegerField(default=0)
-    n4 = models.IntegerField(default=0)
-    n5 = models.IntegerField(default=0)
-    excluded = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = "公开评价月统计"
@@ -86,19 +94,13 @@ class PublicMonthlyCount(models.Model):
                    models.Index(fields=["tenant", "level", "channel", "month"], name="public_monthly_tenant")]
 
 
-class PublicDailyTotal(models.Model):
+class PublicDailyTotal(GradeColumns):
     """PublicCount per tenant, day and channel ("" = all channels), without item or window: the county dashboard's
     daily series and unit breakdown read ~3,000 rows a month instead of ~750,000. Kept by the fold with the others."""
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
     day = models.DateField("日期")
     channel = models.CharField(max_length=16, blank=True)
-    n1 = models.IntegerField(default=0)
-    n2 = models.IntegerField(default=0)
-    n3 = models.IntegerField(default=0)
-    n4 = models.IntegerField(default=0)
-    n5 = models.IntegerField(default=0)
-    excluded = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = "公开评价日合计"
