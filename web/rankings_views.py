@@ -5,11 +5,13 @@ import json
 import re
 from datetime import date
 
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
+from haochaping.disclosure import rankings as ranking_service
 from haochaping.disclosure.rankings import MIN_RATINGS, month_bounds, monthly_competition, rankings
 
 from .tables import Table, file_response, page_or_download, rate
@@ -70,6 +72,24 @@ def open_data_rankings(request, fmt: str):
         return JsonResponse({"error": {"code": "INVALID_LEVEL", "message": "level 须为 tenant、item 或 window",
                                        "messageEn": "level must be tenant, item or window"}}, status=400)
     year, month = _period(request)
+    # The whole list is the feed's biggest body (hundreds of KB for the windows): built once a minute, then served as is.
+    key = f"open-data:rankings:{level}:{year}-{month:02d}:{fmt}"
+    cached = cache.get(key) if ranking_service.CACHE_SECONDS else None
+    if cached is None:
+        response = _open_data_rankings(fmt, level, year, month)
+        if response.status_code != 200:
+            return response
+        cached = (response.content, response["Content-Type"], response.get("Content-Disposition"))
+        if ranking_service.CACHE_SECONDS:
+            cache.set(key, cached, ranking_service.CACHE_SECONDS)
+    body, content_type, disposition = cached
+    response = HttpResponse(body, content_type=content_type)
+    if disposition:
+        response["Content-Disposition"] = disposition
+    return response
+
+
+def _open_data_rankings(fmt: str, level: str, year: int, month: int) -> HttpResponse:
     start, end = month_bounds(year, month)
     rows = _rows(level, start, end, None)
     if fmt == "json":

@@ -47,6 +47,25 @@ def test_open_data_json_and_csv(november):
     assert rows[0][:4] == ["排名", "名称", "所属单位", "评价数"] and rows[1][3] == "50" and rows[1][5] == "0.8000"
 
 
+def test_open_data_bodies_are_cached_per_level_month_and_format(november):
+    """The feed's bodies are kept for a minute; each level, month and format has its own."""
+    client = Client()
+    tenants = json.loads(client.get("/open-data/rankings.json?month=2026-11", HTTP_HOST=PORTAL).content)
+    windows = json.loads(client.get("/open-data/rankings.json?month=2026-11&level=window", HTTP_HOST=PORTAL).content)
+    october = json.loads(client.get("/open-data/rankings.json?month=2026-10", HTTP_HOST=PORTAL).content)
+    csv_text = client.get("/open-data/rankings.csv?month=2026-11", HTTP_HOST=PORTAL).content.decode("utf-8")
+    assert tenants["level"] == "tenant" and windows["level"] == "window" and october["rows"] == []
+    assert windows["rows"][0]["name"].endswith("W01") and csv_text.startswith("\ufeff")
+    public_count(Tenant.objects.get(schema_name="beta"), date(2026, 11, 4), grade=5, n=100)
+    again = json.loads(client.get("/open-data/rankings.json?month=2026-11", HTTP_HOST=PORTAL).content)
+    assert again == tenants  # within the minute: the same body
+    from django.core.cache import cache
+
+    cache.clear()
+    fresh = json.loads(client.get("/open-data/rankings.json?month=2026-11", HTTP_HOST=PORTAL).content)
+    assert fresh["rows"][0]["name"] == "乙镇" and fresh["rows"][0]["ratings"] == 103
+
+
 def test_open_data_refuses_an_unknown_level(november):
     response = Client().get("/open-data/rankings.json?level=staff", HTTP_HOST=PORTAL)
     assert response.status_code == 400 and json.loads(response.content)["error"]["code"] == "INVALID_LEVEL"
