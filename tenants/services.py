@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, schema_exists
 
 from haochaping.audit.services import record as audit
 from haochaping.core.codes import is_valid_division_code, is_valid_uscc
 from haochaping.core.errors import DomainError, ErrorCollector
 
+from .cloning import clone_schema
 from .models import Domain, ManagementAgency, Tenant
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]{1,29}$")
@@ -122,7 +122,7 @@ def create_tenant(spec: TenantSpec) -> Tenant:
         tenant = Tenant.objects.create(schema_name=spec.slug, name=spec.name, kind=spec.kind,
                                        official_code=spec.official_code, management_agency=_agency_for(spec))
         Domain.objects.create(domain=tenant_domain(spec.slug), tenant=tenant, is_primary=True)
-        CloneSchema().clone_schema(base_schema_name(), spec.slug, "DATA")
+        clone_schema(base_schema_name(), spec.slug)
         connection.set_schema_to_public()
         audit("tenant.create", tenant, target_type="Tenant", target_label=f"{tenant.name} ({tenant.schema_name})",
               tenant=tenant.schema_name, detail={"kind": spec.kind, "officialCode": spec.official_code})
