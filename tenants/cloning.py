@@ -65,10 +65,10 @@ def _unqualify_table(definition: str, base: str) -> str:
     return definition
 
 
-def clone_statements(cursor, base: str, target: str) -> list[str]:
-    """The DDL and data copy that make `target` a copy of `base`. Reads the catalog with search_path = base only,
-    so the base's own objects come out unqualified (and land in `target` when replayed with search_path = target)
-    while references to other schemas stay qualified."""
+def clone_statements(cursor, base: str) -> list[str]:
+    """The DDL and data copy that make the schema first on the search_path a copy of `base`. Reads the catalog with
+    search_path = base only, so the base's own objects come out unqualified (and land in the target when replayed
+    with search_path = target) while references to other schemas stay qualified."""
     _refuse_unsupported(cursor, base)
     cursor.execute(f"SET LOCAL search_path = {quote(base)}")
     namespace = "(SELECT oid FROM pg_namespace WHERE nspname = %s)"
@@ -82,7 +82,7 @@ def clone_statements(cursor, base: str, target: str) -> list[str]:
         qualified = [prefix for prefix in (base_prefix, base + ".") if prefix in header]
         if not qualified or base in body:
             raise UnsupportedSchemaObject(f"function definition names schema {base} in its body: {header}")
-        statements.append(header.replace(qualified[0], quote(target) + ".", 1) + "\n" + body)
+        statements.append(header.replace(qualified[0], "", 1) + "\n" + body)
 
     tables: dict[int, _Table] = {}
     for oid, name in _fetch(cursor, f"""
@@ -131,10 +131,13 @@ def clone_statements(cursor, base: str, target: str) -> list[str]:
         stored = ", ".join(table.stored)
         statements.append(f"INSERT INTO {quote(table.name)} ({stored}) OVERRIDING SYSTEM VALUE "
                           f"SELECT {stored} FROM {base_prefix}{quote(table.name)}")
-    for sequence, last_value in _fetch(cursor, """
-            SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = %s AND last_value IS NOT NULL
-            ORDER BY sequencename""", [base]):
-        statements.append(f"SELECT setval('{quote(target)}.{quote(sequence)}', {int(last_value)}, true)")
+    # Not the pg_sequences view: it computes every sequence's position in the database before filtering.
+    for sequence, last_value in _fetch(cursor, f"""
+            SELECT relname, last_value FROM (
+                SELECT c.relname, pg_sequence_last_value(c.oid) AS last_value FROM pg_class c
+                WHERE c.relnamespace = {namespace} AND c.relkind = 'S') AS positions
+            WHERE last_value IS NOT NULL ORDER BY relname""", [base]):
+        statements.append(f"SELECT setval('{quote(sequence)}', {int(last_value)}, true)")
 
     constraints = _fetch(cursor, f"""
         SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid)
@@ -168,11 +171,31 @@ def clone_statements(cursor, base: str, target: str) -> list[str]:
     return statements
 
 
+# Statements per (base schema, its migration state). Reading the catalog scans pg_class and pg_attribute, which grow
+# with every tenant; the base changes only when it is migrated, which changes its django_migrations.
+_statements: dict[tuple[str, tuple], list[str]] = {}
+
+
+def _base_state(cursor, base: str) -> tuple | None:
+    cursor.execute("SELECT to_regclass(%s)", [f"{quote(base)}.django_migrations"])
+    if cursor.fetchone()[0] is None:
+        return None
+    cursor.execute(f"SELECT count(*), max(id), max(applied) FROM {quote(base)}.django_migrations")
+    return cursor.fetchone()
+
+
 def clone_schema(base: str, target: str) -> None:
     """Create schema `target` as a copy of `base` (structure and rows), all or nothing."""
-    with transaction.atomic(), connection.cursor() as cursor:  # one cursor: the search_path set here is not seen by later cursors
+    with transaction.atomic(), connection.cursor() as cursor:  # one cursor: its search_path is set here
         cursor.execute(f"CREATE SCHEMA {quote(target)}")
-        statements = clone_statements(cursor, base, target)
+        state = _base_state(cursor, base)
+        statements = _statements.get((base, state)) if state is not None else None
+        if statements is None:
+            statements = clone_statements(cursor, base)
+            if state is not None:
+                _statements.clear()
+                _statements[(base, state)] = statements
         cursor.execute(f"SET LOCAL search_path = {quote(target)}")
         cursor.execute(";\n".join(statements))
+    # Forget the search_path set above (django-tenants sets it again for the next cursor).
     connection.set_schema_to_public()

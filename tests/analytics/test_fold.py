@@ -21,7 +21,7 @@ from django_tenants.utils import schema_context
 from boards.conftest import rate
 from browser.live import _database_url
 from conftest import run_committed
-from haochaping.analytics.fold import fold_all, fold_batch, fold_tenant
+from haochaping.analytics.fold import _PENDING_SQL, _pending, fold_all, fold_batch, fold_tenant, schemas_with_pending
 from haochaping.analytics.metrics import tenant_grade_counts
 from haochaping.analytics.models import TenantCount
 from haochaping.disclosure import rollup
@@ -147,6 +147,27 @@ def test_folding_alpha_touches_only_alpha(alpha, beta):
         assert not TenantCount.objects.exists()
         assert Evaluation.objects.get().aggregated_as_excluded is None  # still waiting for beta's fold
     assert public_total("beta") == 0 and public_total("alpha") == 1
+
+
+def test_only_schemas_with_pending_ratings_are_visited(alpha, beta):
+    """The every-second pass probes all schemas at once and folds only those with work: a new rating, and a rating
+    whose exclusion changed after it was counted; the probe is answered from the fold's partial index."""
+    assert schemas_with_pending(["alpha", "beta"]) == []
+    with schema_context("beta"):
+        rate("beta", 3)
+    assert schemas_with_pending(["alpha", "beta"]) == ["beta"]
+    assert fold_all() == 1 and schemas_with_pending(["alpha", "beta"]) == []
+    with schema_context("beta"):
+        Evaluation.objects.update(excluded_from_scores=True)
+        assert Evaluation.objects.filter(pk__in=_pending().values("pk")).count() == 1
+    assert schemas_with_pending(["alpha", "beta"]) == ["beta"]
+    assert fold_all() == 1 and public_total("beta", excluded=True) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # a tiny table: make the planner show whether the index fits
+        cursor.execute(f"EXPLAIN SELECT 1 FROM alpha.evaluations_evaluation WHERE {_PENDING_SQL}")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "evaluation_fold_pending" in plan, plan
 
 
 def test_metrics_are_none_without_data(alpha):

@@ -63,13 +63,19 @@ def _tokens(slug: str) -> tuple[str, str]:
     return run_committed(make)
 
 
-def _submit(server, slug: str, window_token: str, grade: int) -> dict:
-    """A QR rating POSTed to /graphql/ on the tenant's host of that process (anonymous: no CSRF needed)."""
+def _submit(server, slug: str, window_token: str, grade: int, *, key: str | None = None,
+            forwarded_for: str | None = None) -> dict:
+    """A QR rating POSTed to /graphql/ on the tenant's host of that process (anonymous: no CSRF needed). `key` is the
+    idempotency key (a fresh one by default); `forwarded_for` is sent as X-Forwarded-For, as a reverse proxy would
+    (only a daphne started with --proxy-headers takes it as the client address)."""
     body = json.dumps({"query": SUBMIT, "variables": {"t": window_token, "grade": grade,
-                                                      "key": str(uuid.uuid4())}}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/graphql/", data=body, method="POST", headers={
-        "Host": f"{slug}.localhost:{server.port}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=15) as response:
+                                                      "key": key or str(uuid.uuid4())}}).encode()
+    headers = {"Host": f"{slug}.localhost:{server.port}", "Content-Type": "application/json"}
+    if forwarded_for:
+        headers |= {"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": "http"}
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/graphql/", data=body, method="POST",
+                                     headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
         payload = json.loads(response.read())
     assert "errors" not in payload, payload

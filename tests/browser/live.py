@@ -87,9 +87,11 @@ class LiveServer:
         return f"http://{slug}.localhost:{self.port}{path}"
 
 
-def _spawn_daphne(settings_dict: dict, port: int | None = None, env: dict | None = None) -> LiveServer:
+def _spawn_daphne(settings_dict: dict, port: int | None = None, env: dict | None = None,
+                  args: tuple[str, ...] = ()) -> LiveServer:
     """Start daphne (on `port`, or a free one) without waiting for it; `_wait_ready` waits. Two can start at once.
-    `env` adds or overrides environment variables (tests/faults points REDIS_URL at a private Redis)."""
+    `env` adds or overrides environment variables (tests/faults points REDIS_URL at a private Redis); `args` are extra
+    daphne options (tests/scaleout passes `--proxy-headers`, as the production units do)."""
     port = port or _free_port()
     daphne = shutil.which("daphne", path=str(Path(sys.executable).parent)) or shutil.which("daphne")
     assert daphne, "daphne is not installed"
@@ -98,7 +100,7 @@ def _spawn_daphne(settings_dict: dict, port: int | None = None, env: dict | None
                DJANGO_DEBUG="1", DB_POOL_MAX_SIZE="0", GRAPHIQL_ENABLED="0") | (env or {})
     log = Path(tempfile.mkstemp(prefix="hcp-daphne-", suffix=".log")[1])
     with log.open("wb") as out:
-        process = subprocess.Popen([daphne, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        process = subprocess.Popen([daphne, "-b", "127.0.0.1", "-p", str(port), *args, "config.asgi:application"],
                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return LiveServer(port, process, log)
 

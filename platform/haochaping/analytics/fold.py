@@ -137,7 +137,27 @@ def fold_tenant(schema_name: str, batch: int = BATCH) -> int:
                 return total
 
 
+# The partial index evaluation_fold_pending's predicate, as PostgreSQL prints it: a probe the planner answers from it.
+_PENDING_SQL = ("aggregated_as_excluded IS NULL OR NOT (aggregated_as_excluded = excluded_from_scores "
+                "AND aggregated_as_excluded IS NOT NULL)")
+_PROBE_CHUNK = 200
+
+
+def schemas_with_pending(schemas: list[str]) -> list[str]:
+    """The schemas holding at least one evaluation not yet folded: one index probe per schema, 200 per statement,
+    instead of switching to every schema (the fold runs every second; a province has thousands of schemas)."""
+    found: set[str] = set()
+    with schema_context(get_public_schema_name()), connection.cursor() as cursor:
+        for start in range(0, len(schemas), _PROBE_CHUNK):
+            chunk = schemas[start:start + _PROBE_CHUNK]
+            cursor.execute(" UNION ALL ".join(
+                f"SELECT %s WHERE EXISTS (SELECT 1 FROM \"{schema}\".{Evaluation._meta.db_table} "
+                f"WHERE {_PENDING_SQL})" for schema in chunk), chunk)
+            found.update(name for (name,) in cursor.fetchall())
+    return [schema for schema in schemas if schema in found]
+
+
 def fold_all() -> int:
     from haochaping.jobs.scheduler import tenant_schemas
 
-    return sum(fold_tenant(schema) for schema in tenant_schemas())
+    return sum(fold_tenant(schema) for schema in schemas_with_pending(tenant_schemas()))
