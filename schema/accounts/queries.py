@@ -1,8 +1,8 @@
 import strawberry
 import strawberry_django
-from strawberry_django.relay import DjangoListConnection
 
 from haochaping.accounts.models import ApiToken as ApiTokenModel
+from schema.core.connections import Connection
 from schema.core.context import principal
 from schema.core.permissions import allow, HasRole, PLATFORM_ADMINS, public, TENANT_MANAGERS
 
@@ -21,7 +21,7 @@ class AccountQueries:
                       role=user.role if user else None, token_name=token.name if token else None,
                       token_kind=token.kind if token else None, scopes=token.scopes if token else [])
 
-    @strawberry_django.connection(DjangoListConnection[ApiToken],
+    @strawberry_django.connection(Connection[ApiToken],
                                   extensions=allow(HasRole(*TENANT_MANAGERS, *PLATFORM_ADMINS)),
                                   description="本级 API 令牌")
     def api_tokens(self) -> list[ApiToken]:

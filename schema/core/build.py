@@ -1,15 +1,21 @@
 """Schema construction shared by the platform and tenant schemas: limits, masking, the optimizer."""
+import datetime
+
 import strawberry
 from django.conf import settings
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.file_uploads import Upload
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from .inputs import DateTimeScalar, RejectNulCharacters, UploadScalar
 from .limits import RequestLimits
 
 SAFE_MESSAGE_PREFIXES = ("Argument 'first'", "Argument 'last'", "Argument 'offset'")
+# What a caller sees instead of an unexpected exception (tests/security/test_schemathesis.py looks for it).
+MASKED_ERROR_MESSAGE = "服务器内部错误 / Internal server error"
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -26,6 +32,8 @@ def build_schema(query: type, mutation: type | None, subscription: type | None =
         mutation=mutation,
         subscription=subscription,
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
+        # An Upload that is not a file and a DateTime out of range are typed errors (schema/core/inputs.py).
+        scalar_overrides={Upload: UploadScalar, datetime.datetime: DateTimeScalar},
         # Factories, so each request gets fresh extension state.
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
@@ -35,7 +43,8 @@ def build_schema(query: type, mutation: type | None, subscription: type | None =
             lambda: ValidationCache(maxsize=256),
             # Introspection for authenticated callers only (outside development), operation count, query cost.
             RequestLimits,
-            lambda: MaskErrors(should_mask_error=_should_mask, error_message="服务器内部错误 / Internal server error"),
+            RejectNulCharacters,  # a NUL in any string input: INVALID_CHARACTER (PostgreSQL cannot store it)
+            lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_ERROR_MESSAGE),
             DjangoOptimizerExtension,
         ],
     )

@@ -1,10 +1,10 @@
 import strawberry
 import strawberry_django
-from strawberry_django.relay import DjangoListConnection
 
 from haochaping.evaluations import selectors
 from haochaping.evaluations.policy import get_policy
 from haochaping.evaluations.prompts import pending_prompt, prompt_state
+from schema.core.connections import Connection
 from schema.core.context import principal
 from schema.core.errors import UserError, attempt
 from schema.core.permissions import allow, HasRole, HasScope, IsDevice, public, Role, staff_member, tenant_reader
@@ -46,11 +46,11 @@ class EvaluationQueries:
         state, errors = attempt(lambda: prompt_state(prompt_id, principal(info).user))
         return state
 
-    @strawberry_django.connection(DjangoListConnection[ServiceCase], extensions=tenant_reader(), description="办件")
+    @strawberry_django.connection(Connection[ServiceCase], extensions=tenant_reader(), description="办件")
     def service_cases(self, status: CaseStatus | None = None, search: str | None = None) -> list[ServiceCase]:
         return selectors.cases(status.value if status else None, search)
 
-    @strawberry_django.connection(DjangoListConnection[Evaluation],
+    @strawberry_django.connection(Connection[Evaluation],
                                   extensions=allow(HasRole(Role.TENANT_ADMIN, Role.AGENCY, Role.HANDLER, Role.VIEWER)),
                                   description="评价（评价人信息脱敏）")
     def evaluations(self, bad_only: bool = False) -> list[Evaluation]:

@@ -1,9 +1,9 @@
 import strawberry
 import strawberry_django
-from strawberry_django.relay import DjangoListConnection
 
 from haochaping.core.errors import DomainError
 from haochaping.organizations import selectors
+from schema.core.connections import Connection
 from schema.core.enums import ServiceOrgKind
 from schema.core.nodes import pk_for
 from schema.core.permissions import public, tenant_admin, tenant_reader
@@ -22,30 +22,30 @@ def _org_pk(org_id: strawberry.ID | None) -> int | None:
 
 @strawberry.type
 class OrganizationQueries:
-    @strawberry_django.connection(DjangoListConnection[ServiceOrg], extensions=public(),
+    @strawberry_django.connection(Connection[ServiceOrg], extensions=public(),
                                   description="政务服务机构：大厅、中心、站点（公开）")
     def service_orgs(self, kind: ServiceOrgKind | None = None) -> list[ServiceOrg]:
         return selectors.orgs(kind.value if kind else None)
 
-    @strawberry_django.connection(DjangoListConnection[Window], extensions=public(), description="窗口（公开）")
+    @strawberry_django.connection(Connection[Window], extensions=public(), description="窗口（公开）")
     def windows(self, org_id: strawberry.ID | None = None) -> list[Window]:
         return selectors.windows(_org_pk(org_id))
 
-    @strawberry_django.connection(DjangoListConnection[ServicePlatform], extensions=public(),
+    @strawberry_django.connection(Connection[ServicePlatform], extensions=public(),
                                   description="政务服务平台（公开）")
     def service_platforms(self) -> list[ServicePlatform]:
         return selectors.platforms()
 
-    @strawberry_django.connection(DjangoListConnection[AncillaryService], extensions=public(),
+    @strawberry_django.connection(Connection[AncillaryService], extensions=public(),
                                   description="大厅配套服务及收费标准（公开）")
     def ancillary_services(self) -> list[AncillaryService]:
         return selectors.ancillary_services()
 
-    @strawberry_django.connection(DjangoListConnection[Staff], extensions=tenant_reader(), description="工作人员")
+    @strawberry_django.connection(Connection[Staff], extensions=tenant_reader(), description="工作人员")
     def staff(self, org_id: strawberry.ID | None = None) -> list[Staff]:
         return selectors.staff(_org_pk(org_id))
 
-    @strawberry_django.connection(DjangoListConnection[RatingDevice], extensions=tenant_admin(),
+    @strawberry_django.connection(Connection[RatingDevice], extensions=tenant_admin(),
                                   description="评价器")
     def rating_devices(self) -> list[RatingDevice]:
         return selectors.devices()

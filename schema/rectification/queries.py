@@ -1,10 +1,10 @@
 import strawberry
 import strawberry_django
-from strawberry_django.relay import DjangoListConnection
 
 from haochaping.core.errors import DomainError
 from haochaping.rectification import selectors
 from haochaping.rectification.models import Rectification
+from schema.core.connections import Connection
 from schema.core.context import principal
 from schema.core.nodes import pk_for
 from schema.core.permissions import HasRole, TENANT_READERS, allow
@@ -19,7 +19,7 @@ def rectification_pk(node_id, field: str = "id") -> int:
 @strawberry.type
 class RectificationQueries:
     # Rater data (masked) and case details: signed-in readers only, no read token.
-    @strawberry_django.connection(DjangoListConnection[RectificationCase], extensions=allow(HasRole(*TENANT_READERS)),
+    @strawberry_django.connection(Connection[RectificationCase], extensions=allow(HasRole(*TENANT_READERS)),
                                   description="差评整改台账：按状态、是否超期、是否本人负责筛选")
     def rectifications(self, info: strawberry.Info, state: RectificationState | None = None,
                        overdue: bool | None = None, mine: bool = False) -> list[RectificationCase]:

@@ -1,8 +1,8 @@
 import strawberry
 import strawberry_django
 from django.db import connection
-from strawberry_django.relay import DjangoListConnection
 
+from schema.core.connections import Connection
 from schema.core.permissions import public
 from tenants.models import Tenant as TenantModel
 
@@ -11,7 +11,7 @@ from .types import CurrentTenant, Tenant
 
 @strawberry.type
 class PlatformTenantQueries:
-    @strawberry_django.connection(DjangoListConnection[Tenant], extensions=public(),
+    @strawberry_django.connection(Connection[Tenant], extensions=public(),
                                   description="全县租户（公开：名称、类型、代码、主页）")
     def tenants(self, kind: str | None = None) -> list[Tenant]:
         qs = TenantModel.objects.exclude(schema_name="public").filter(is_active=True).select_related("management_agency")

@@ -28,7 +28,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from bench_report import write_section
-from conftest import run_committed
+from conftest import delete_rectifications, run_committed
 
 ROOT = Path(__file__).resolve().parents[2]
 DAPHNE = ROOT / ".venv" / "bin" / "daphne"
@@ -92,7 +92,8 @@ def _cleanup(data: dict, prefix: str) -> int:
 
     marks = data["marks"]
     with schema_context("alpha"):
-        Rectification.objects.filter(evaluation__idempotency_key__startswith=prefix).delete()
+        # Events are append-only: the suite's helper removes them with their rectifications.
+        delete_rectifications(Rectification.objects.filter(evaluation__idempotency_key__startswith=prefix))
         Evaluation.objects.filter(idempotency_key__startswith=prefix).delete()
         Notification.objects.filter(pk__gt=marks["notification"]).delete()
         ApiToken.objects.filter(pk=data["token_pk"]).delete()

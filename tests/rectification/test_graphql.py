@@ -344,3 +344,13 @@ def test_calendar_is_public_and_edited_by_the_county_admin(gql):
     assert ok == {"errors": [], "day": {"date": "2031-01-02", "isWorkday": False, "name": "元旦调休", "source": "MANUAL"}}
     data = anonymous(DAYS, {"y": 2031})["data"]
     assert data["calendarDays"] == [ok["day"]] and 2031 in {y["year"] for y in data["calendarYears"]}
+
+
+@pytest.mark.parametrize("year", [0, -1, 10000])
+def test_calendar_year_without_dates_is_a_typed_error(gql, year):
+    """Found by the schemathesis run: year 0 was a masked internal error (Django cannot build its bounds)."""
+    body = gql("public")(DAYS, {"y": year}, expect_errors=True)
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "INVALID_YEAR", "field": "year"}
+    assert "年份" in error["message"] and "between 1 and 9999" in error["message"]

@@ -1350,3 +1350,144 @@ def test_import_catalog_bad_file(gql, file_name, content, expected):
     after = snapshot()
     assert row_counts(after) == row_counts(before)
     assert after == before
+
+
+# --------------------------------------------------------------------------------------------- input no argument takes
+# Found by the schemathesis run (tests/security/test_schemathesis.py); each was a masked internal error before.
+
+def refused(body: dict, code: str) -> dict:
+    """A request-level refusal: one typed error (stable code, "中文 / English" message), nothing executed."""
+    assert body["data"] is None, body
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == code, error
+    message, _, message_en = error["message"].partition(" / ")
+    assert CJK.search(message) and re.search(r"[A-Za-z]{3}", message_en), error
+    return error
+
+
+NUL_CASES = [
+    pytest.param("alpha", TENANT_MUTATIONS, "createSurvey", {"input": {"title": "政策知悉度\x00调查"}}, None,
+                 id="createSurvey"),
+    pytest.param("public", PLATFORM_MUTATIONS, "createCountySurvey", {"input": {"title": "\x00"}}, None,
+                 id="createCountySurvey"),
+    pytest.param("public", PLATFORM_MUTATIONS, "issueEvaluatorToken", {"name": "评估机构\x00"}, None,
+                 id="issueEvaluatorToken"),
+    pytest.param("public", PLATFORM_MUTATIONS, "recordCallBackOutcome", {"input": {**OUTCOME, "notes": "已回访\x00"}},
+                 _call_back, id="recordCallBackOutcome"),
+    # JSON values too (PostgreSQL's jsonb refuses \u0000 as well), keys included.
+    pytest.param("alpha", TENANT_MUTATIONS, "submitEvaluation", {"input": {"answers": {"guidance_clear\x00": "是"}}},
+                 None, id="submitEvaluation-json-key"),
+]
+
+
+@pytest.mark.parametrize("slug, mutations, mutation, overrides, setup", NUL_CASES)
+def test_nul_character_in_a_variable_is_refused_and_changes_nothing(gql, slug, mutations, mutation, overrides, setup):
+    """PostgreSQL cannot store U+0000 in text or jsonb: refused before the mutation runs (INVALID_CHARACTER)."""
+    if setup:
+        overrides = {**setup(), **overrides}
+        connection.set_schema_to_public()
+    client = gql(slug, "tenant_admin" if slug == "alpha" else "county_admin")
+    query, _ = _document(mutations, mutation)
+    before = snapshot()
+    refused(client(query, merge(mutations[mutation][3], overrides), expect_errors=True), "INVALID_CHARACTER")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("query", [
+    'mutation { issueSystemToken(name: "业务系统\\u0000", scopes: ["read"]) { secret errors { code } } }',
+    '{ publicComments(query: "\\u0000") { totalCount } }',
+    'query($q: String!) { publicComments(query: $q) { totalCount } }',
+])
+def test_nul_character_in_a_literal_or_query_is_refused(gql, query):
+    client = gql("alpha", "tenant_admin")
+    before = snapshot()
+    refused(client(query, {"q": "投诉\x00"} if "$q" in query else None, expect_errors=True), "INVALID_CHARACTER")
+    assert snapshot() == before
+    assert client('{ publicComments(query: "投诉") { totalCount } }')["data"]["publicComments"]["totalCount"] == 0
+
+
+@pytest.mark.parametrize("slug, query", [
+    ("alpha", 'mutation { importPaperForms(file: "forms.csv") { errors { code } } }'),
+    ("alpha", 'mutation { uploadEvidence(id: "1", file: 42) { errors { code } } }'),
+    ("public", 'mutation { importCatalog(file: "catalog.csv") { errors { code } } }'),
+])
+def test_upload_argument_without_a_file_is_refused(gql, slug, query):
+    """A JSON body cannot carry a file: an Upload literal is refused (UPLOAD_REQUIRED), nothing runs."""
+    client = gql(slug, "tenant_admin" if slug == "alpha" else "county_admin")
+    before = snapshot()
+    refused(client(query, expect_errors=True), "UPLOAD_REQUIRED")
+    assert snapshot() == before
+
+
+def test_upload_variable_without_a_file_is_refused(gql):
+    client = gql("public", "county_admin")
+    body = client(IMPORT, {"file": "catalog.csv", "keepMissing": False}, expect_errors=True)
+    assert body["data"] is None and "multipart" in body["errors"][0]["message"]
+    assert "服务器内部错误" not in body["errors"][0]["message"]
+    assert not CatalogItem.objects.filter(code="NEW-001").exists()
+
+
+TOKEN_EXPIRING = ('mutation($e: DateTime) { issueSystemToken(name: "业务系统", scopes: ["read"], expiresAt: $e) '
+                  '{ secret errors { code } } }')
+TOKENS = "{ apiTokens { edges { node { name expiresAt } } } }"
+
+
+@pytest.mark.parametrize("expires_at", ["9999-12-31T23:59:59-12:00", "9999-12-31T16:00:00Z", "0001-01-01T00:00:00",
+                                        "0001-01-01T05:00:00+08:00"])
+def test_datetime_without_a_date_in_utc_or_local_time_is_refused(gql, expires_at):
+    """9999-12-31T23:59:59-12:00 is in year 10000 in UTC: PostgreSQL stored it and every later read of the tokens
+    failed (a masked internal error on `apiTokens`). Now refused, as a literal (INVALID_DATETIME) or a variable."""
+    client = gql("alpha", "tenant_admin")
+    before = snapshot()
+    literal = TOKEN_EXPIRING.replace("mutation($e: DateTime) ", "mutation ").replace("$e", json.dumps(expires_at))
+    refused(client(literal, expect_errors=True), "INVALID_DATETIME")
+    body = client(TOKEN_EXPIRING, {"e": expires_at}, expect_errors=True)
+    assert body["data"] is None and "out of range" in body["errors"][0]["message"], body
+    assert snapshot() == before
+    assert client(TOKENS)["data"]["apiTokens"]["edges"]
+
+
+def test_datetime_at_the_edge_of_the_range_is_kept(gql):
+    """Positive control: the last instant that still has a date in Asia/Shanghai is accepted and reads back."""
+    client = gql("alpha", "tenant_admin")
+    assert client(TOKEN_EXPIRING, {"e": "9999-12-31T15:59:59Z"})["data"]["issueSystemToken"]["errors"] == []
+    expiries = [edge["node"]["expiresAt"] for edge in client(TOKENS)["data"]["apiTokens"]["edges"]]
+    assert "9999-12-31T15:59:59+00:00" in expiries
+
+
+# --------------------------------------------------------------------------------------------- page arguments of lists
+
+ITEMS = ("query($after: String, $before: String, $first: Int, $last: Int) { serviceItems(after: $after, "
+         "before: $before, first: $first, last: $last) { edges { node { code } } pageInfo { endCursor hasNextPage } } }")
+
+
+def cursor(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_cursor_of_a_page_opens_the_next(gql):
+    """Positive control for the cursor checks below: the cursors the API hands out keep working."""
+    anonymous = gql("alpha")
+    page = anonymous(ITEMS, {"first": 1})["data"]["serviceItems"]
+    assert [e["node"]["code"] for e in page["edges"]] == ["TEST-001"] and page["pageInfo"]["hasNextPage"]
+    assert page["pageInfo"]["endCursor"] == cursor("arrayconnection:0")
+    page = anonymous(ITEMS, {"first": 1, "after": page["pageInfo"]["endCursor"]})["data"]["serviceItems"]
+    assert [e["node"]["code"] for e in page["edges"]] == ["TEST-002"]
+    page = anonymous(ITEMS, {"last": 1, "before": cursor("arrayconnection:1")})["data"]["serviceItems"]
+    assert [e["node"]["code"] for e in page["edges"]] == ["TEST-001"]
+
+
+@pytest.mark.parametrize("argument", ["after", "before"])
+@pytest.mark.parametrize("value", [
+    "0", "not a cursor", "~\u0098䑒w#", cursor("arrayconnection:-1"), cursor("arrayconnection:x"),
+    cursor("arrayconnection:"), cursor("othertype:1"), cursor("arrayconnection:" + "9" * 30), cursor("arrayconnection:١"),
+])
+def test_bad_cursor_is_a_typed_error(gql, argument, value):
+    error = refused(gql("alpha")(ITEMS, {argument: value}, expect_errors=True), "INVALID_CURSOR")
+    assert error["extensions"]["field"] == argument and error["path"] == ["serviceItems"]
+
+
+@pytest.mark.parametrize("argument, size", [("first", -1), ("last", -5), ("first", 101), ("last", 1000)])
+def test_bad_page_size_is_a_typed_error(gql, argument, size):
+    error = refused(gql("alpha")(ITEMS, {argument: size}, expect_errors=True), "INVALID_PAGE_SIZE")
+    assert error["extensions"]["field"] == argument and "100" in error["message"]
