@@ -247,3 +247,24 @@ def test_run_worker_once_with_nothing_due(db, restore_signals, keep_test_connect
     call_command("run_worker", "--once", stdout=out)
     assert "worker stopped" in out.getvalue()
     assert CALLS == []
+
+
+def test_finished_jobs_are_deleted_after_the_retention_period_failed_and_waiting_ones_stay(db):
+    from haochaping.jobs.services import prune_finished_jobs
+
+    now = timezone.now()
+    with schema_context("public"):
+        def job(state, finished_days_ago):
+            return Job.objects.create(kind="test.record", schema_name="alpha", payload={}, state=state, run_after=now,
+                                      finished_at=None if finished_days_ago is None
+                                      else now - timedelta(days=finished_days_ago))
+
+        old_done = [job(Job.State.DONE, 8) for _ in range(5)]
+        recent_done = job(Job.State.DONE, 6)
+        old_failed = job(Job.State.FAILED, 30)
+        waiting = job(Job.State.PENDING, None)
+        assert prune_finished_jobs(timedelta(days=7), batch=2) == 5  # three batches: 2, 2, 1
+        left = set(Job.objects.filter(pk__in=[j.pk for j in (*old_done, recent_done, old_failed, waiting)])
+                   .values_list("pk", flat=True))
+        assert left == {recent_done.pk, old_failed.pk, waiting.pk}
+        assert prune_finished_jobs(timedelta(days=7)) == 0

@@ -33,4 +33,6 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # 个人信息保护: personal data in tenant schemas is anonymised by a daily job once past these periods (days);
 # rows still in a workflow (open rectification, unanswered comment, pending call-back) keep it until done.
 PRIVACY_RETENTION_DAYS = env_int("PRIVACY_RETENTION_DAYS", 3 * 365)
+# Finished background jobs are deleted after this many days (failed ones stay for inspection).
+JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 7)
 PRIVACY_NOTIFICATION_RETENTION_DAYS = env_int("PRIVACY_NOTIFICATION_RETENTION_DAYS", 180)

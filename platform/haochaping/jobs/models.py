@@ -25,7 +25,8 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["state", "run_after"], name="job_due")]
+        indexes = [models.Index(fields=["state", "run_after"], name="job_due"),
+                   models.Index(fields=["state", "finished_at"], name="job_finished")]
         ordering = ["id"]
 
     def __str__(self):

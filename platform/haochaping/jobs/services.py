@@ -40,6 +40,23 @@ def enqueue(kind: str, payload: dict, *, schema_name: str | None = None, dedupe_
     return job if created else None
 
 
+def prune_finished_jobs(older_than: timedelta, *, batch: int = 5000) -> int:
+    """Delete jobs finished (DONE) before now - older_than, a batch at a time; returns how many. Failed jobs stay.
+    Periodic scans add jobs per tenant every few minutes: without this the table grows by millions of rows a day
+    at a province's size. Only the scheduler uses dedupe keys, for time buckets already past."""
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    with schema_context(get_public_schema_name()):
+        while True:
+            ids = list(Job.objects.filter(state=Job.State.DONE, finished_at__lt=cutoff)
+                       .order_by("finished_at").values_list("pk", flat=True)[:batch])
+            if not ids:
+                return deleted
+            deleted += Job.objects.filter(pk__in=ids).delete()[0]
+            if len(ids) < batch:
+                return deleted
+
+
 def _claim(batch: int) -> list[Job]:
     now = timezone.now()
     with schema_context(get_public_schema_name()), transaction.atomic():

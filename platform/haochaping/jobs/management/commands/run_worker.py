@@ -1,13 +1,15 @@
 import logging
 import signal
 import time
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from haochaping.analytics.fold import fold_all
 from haochaping.jobs.scheduler import enqueue_periodic
-from haochaping.jobs.services import run_due_jobs
+from haochaping.jobs.services import prune_finished_jobs, run_due_jobs
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ class Command(BaseCommand):
 
             listener = start_listener(smtp_host, smtp_port)
             self.stdout.write(f"e-mail intake listening on {smtp_host}:{smtp_port}")
-        next_tick = next_fold = 0.0
+        next_tick = next_fold = next_prune = 0.0
 
         def stop(*_):
             nonlocal stopping
@@ -54,6 +56,9 @@ class Command(BaseCommand):
                 if scan_interval > 0 and time.monotonic() >= next_tick:
                     enqueue_periodic(scan_interval)
                     next_tick = time.monotonic() + min(scan_interval, 60.0)
+                if scan_interval > 0 and time.monotonic() >= next_prune:
+                    prune_finished_jobs(timedelta(days=settings.JOB_RETENTION_DAYS))
+                    next_prune = time.monotonic() + 3600.0
                 ran = run_due_jobs()
                 if fold_interval > 0 and time.monotonic() >= next_fold:
                     ran += fold_all()
