@@ -52,8 +52,27 @@ def _refuse_unsupported(cursor, base: str) -> None:
     comments = _fetch(cursor, f"""
         SELECT c.relname FROM pg_description d JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass
         WHERE c.relnamespace = {namespace}""", [base])
+    # Table features the copy would lose or get wrong: row-level security and policies, rules, inheritance (its
+    # INSERT … SELECT would also copy child rows twice), storage options, unlogged tables, replica identity, grants,
+    # extended statistics, triggers firing ALWAYS or REPLICA.
+    features = _fetch(cursor, f"""
+        SELECT c.relname || ': ' || concat_ws(', ',
+                 CASE WHEN c.relrowsecurity OR c.relforcerowsecurity THEN 'row-level security' END,
+                 CASE WHEN EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid) THEN 'policy' END,
+                 CASE WHEN EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid) THEN 'rule' END,
+                 CASE WHEN EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid)
+                      THEN 'inheritance' END,
+                 CASE WHEN c.reloptions IS NOT NULL THEN 'storage options' END,
+                 CASE WHEN c.relpersistence <> 'p' THEN 'unlogged' END,
+                 CASE WHEN c.relkind = 'r' AND c.relreplident <> 'd' THEN 'replica identity' END,
+                 CASE WHEN c.relacl IS NOT NULL THEN 'grants' END,
+                 CASE WHEN EXISTS (SELECT 1 FROM pg_statistic_ext x WHERE x.stxrelid = c.oid) THEN 'statistics' END,
+                 CASE WHEN EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal
+                                   AND t.tgenabled NOT IN ('O', 'D')) THEN 'trigger mode' END)
+        FROM pg_class c WHERE c.relnamespace = {namespace} AND c.relkind IN ('r', 'i')""", [base])
     found = [f"{name} ({kind})" for name, kind in others] + [f"{name}()" for (name,) in routines] + \
-        [f"type {name}" for (name,) in types] + [f"comment on {name}" for (name,) in comments]
+        [f"type {name}" for (name,) in types] + [f"comment on {name}" for (name,) in comments] + \
+        [feature for (feature,) in features if not feature.endswith(": ")]
     if found:
         raise UnsupportedSchemaObject(f"schema {base} holds objects the clone does not copy: {', '.join(found)}")
 
@@ -130,14 +149,8 @@ def clone_statements(cursor, base: str) -> list[str]:
     for table in tables.values():
         stored = ", ".join(table.stored)
         statements.append(f"INSERT INTO {quote(table.name)} ({stored}) OVERRIDING SYSTEM VALUE "
-                          f"SELECT {stored} FROM {base_prefix}{quote(table.name)}")
-    # Not the pg_sequences view: it computes every sequence's position in the database before filtering.
-    for sequence, last_value in _fetch(cursor, f"""
-            SELECT relname, last_value FROM (
-                SELECT c.relname, pg_sequence_last_value(c.oid) AS last_value FROM pg_class c
-                WHERE c.relnamespace = {namespace} AND c.relkind = 'S') AS positions
-            WHERE last_value IS NOT NULL ORDER BY relname""", [base]):
-        statements.append(f"SELECT setval('{quote(sequence)}', {int(last_value)}, true)")
+                          f"SELECT {stored} FROM ONLY {base_prefix}{quote(table.name)}")
+    # Sequence positions are read when each copy is made (_positions), not kept with these statements.
 
     constraints = _fetch(cursor, f"""
         SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid)
@@ -171,16 +184,38 @@ def clone_statements(cursor, base: str) -> list[str]:
     return statements
 
 
-# Statements per (base schema, its migration state). Reading the catalog scans pg_class and pg_attribute, which grow
-# with every tenant; the base changes only when it is migrated, which changes its django_migrations.
-_statements: dict[tuple[str, tuple], list[str]] = {}
+def _positions(cursor, base: str) -> list[str]:
+    """setval() for each of the base's sequences at its current position, read when each copy is made."""
+    names = [name for (name,) in _fetch(cursor, """
+        SELECT c.relname FROM pg_class c
+        WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) AND c.relkind = 'S'
+        ORDER BY c.relname""", [base])]
+    if not names:
+        return []
+    positions = _fetch(cursor, " UNION ALL ".join(
+        f"SELECT {_literal(name)}, last_value, is_called FROM {quote(base)}.{quote(name)}" for name in names))
+    return [f"SELECT setval({_literal(quote(name))}, {int(last_value)}, {'true' if is_called else 'false'})"
+            for name, last_value, is_called in positions]
 
 
-def _base_state(cursor, base: str) -> tuple | None:
-    cursor.execute("SELECT to_regclass(%s)", [f"{quote(base)}.django_migrations"])
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# Statements per (base schema, its migration state, the public schema's migration state). Reading the catalog scans
+# pg_class and pg_attribute, which grow with every tenant; the structure changes only when a schema is migrated.
+_statements: dict[tuple, list[str]] = {}
+
+
+class BaseChangedDuringClone(Exception):
+    """The base schema was migrated while it was being copied; the copy is rolled back (create the tenant again)."""
+
+
+def _migration_state(cursor, schema: str) -> tuple | None:
+    cursor.execute("SELECT to_regclass(%s)", [f"{quote(schema)}.django_migrations"])
     if cursor.fetchone()[0] is None:
         return None
-    cursor.execute(f"SELECT count(*), max(id), max(applied) FROM {quote(base)}.django_migrations")
+    cursor.execute(f"SELECT count(*), max(id), max(applied) FROM {quote(schema)}.django_migrations")
     return cursor.fetchone()
 
 
@@ -188,14 +223,24 @@ def clone_schema(base: str, target: str) -> None:
     """Create schema `target` as a copy of `base` (structure and rows), all or nothing."""
     with transaction.atomic(), connection.cursor() as cursor:  # one cursor: its search_path is set here
         cursor.execute(f"CREATE SCHEMA {quote(target)}")
-        state = _base_state(cursor, base)
-        statements = _statements.get((base, state)) if state is not None else None
+        state = _migration_state(cursor, base)
+        key = (base, state, _migration_state(cursor, "public")) if state is not None else None
+        statements = _statements.get(key) if key is not None else None
         if statements is None:
             statements = clone_statements(cursor, base)
-            if state is not None:
-                _statements.clear()
-                _statements[(base, state)] = statements
+        positions = _positions(cursor, base)
         cursor.execute(f"SET LOCAL search_path = {quote(target)}")
-        cursor.execute(";\n".join(statements))
+        try:
+            cursor.execute(";\n".join(statements + positions))
+        except Exception:
+            _statements.pop(key, None)
+            raise
+        # A migration of the base committed while its rows were being copied would leave this copy with the
+        # migration recorded but not its changes: refuse it rather than keep a tenant that looks up to date.
+        if state is not None and _migration_state(cursor, target) != state:
+            raise BaseChangedDuringClone(f"{base} was migrated while {target} was being created; try again")
+        if key is not None:
+            _statements.clear()
+            _statements[key] = statements
     # Forget the search_path set above (django-tenants sets it again for the next cursor).
     connection.set_schema_to_public()

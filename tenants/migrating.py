@@ -21,14 +21,12 @@ def schemas_behind(base: str, schemas: list[str]) -> list[str]:
             "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
             "WHERE c.relname = 'django_migrations' AND c.relkind = 'r' AND n.nspname = ANY(%s)", [schemas])
         with_table = {name for (name,) in cursor.fetchall()}
-        cursor.execute(f"SELECT count(*) FROM {quote(base)}.django_migrations")
-        (wanted,) = cursor.fetchone()
-        present: dict[str, int] = {}
+        missing: dict[str, int] = {}
         checked = [s for s in schemas if s in with_table]
         for start in range(0, len(checked), CHUNK):
             chunk = checked[start:start + CHUNK]
             cursor.execute(" UNION ALL ".join(
-                f"SELECT %s, count(*) FROM {quote(s)}.django_migrations m "
-                f"JOIN {quote(base)}.django_migrations b ON b.app = m.app AND b.name = m.name" for s in chunk), chunk)
-            present.update(cursor.fetchall())
-    return [s for s in schemas if present.get(s, -1) < wanted]
+                f"SELECT %s, (SELECT count(*) FROM (SELECT app, name FROM {quote(base)}.django_migrations EXCEPT "
+                f"SELECT app, name FROM {quote(s)}.django_migrations) AS absent)" for s in chunk), chunk)
+            missing.update(cursor.fetchall())
+    return [s for s in schemas if missing.get(s, 1) > 0]

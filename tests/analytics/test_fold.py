@@ -170,6 +170,16 @@ def test_only_schemas_with_pending_ratings_are_visited(alpha, beta):
     assert "evaluation_fold_pending" in plan, plan
 
 
+def test_a_probe_that_fails_falls_back_to_visiting_its_schemas(alpha, beta):
+    """A schema mid-migration (here: an evaluations table without the fold's columns) must not stop the fold for
+    everyone: its chunk is visited schema by schema; a schema without the table is left out."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA halfway; CREATE TABLE halfway.evaluations_evaluation (id int); "
+                       "CREATE SCHEMA bare")
+    assert schemas_with_pending(["alpha", "halfway", "bare"]) == ["alpha", "halfway"]
+    assert schemas_with_pending(["alpha", "beta"]) == []  # the connection is usable afterwards
+
+
 def test_metrics_are_none_without_data(alpha):
     with schema_context("alpha"):
         counts = tenant_grade_counts(timezone.localdate(), timezone.localdate())

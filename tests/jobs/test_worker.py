@@ -268,3 +268,7 @@ def test_finished_jobs_are_deleted_after_the_retention_period_failed_and_waiting
                    .values_list("pk", flat=True))
         assert left == {recent_done.pk, old_failed.pk, waiting.pk}
         assert prune_finished_jobs(timedelta(days=7)) == 0
+        just_done = job(Job.State.DONE, 0.05)
+        # Never less than a day (a scan's time bucket may still be current): the 6-day-old job goes, the new one stays.
+        assert prune_finished_jobs(timedelta(0)) == 1
+        assert Job.objects.filter(pk=just_done.pk).exists() and not Job.objects.filter(pk=recent_done.pk).exists()

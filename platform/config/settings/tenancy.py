@@ -67,5 +67,6 @@ TENANT_BASE_SCHEMA = "tenant_base"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 # `SET search_path` once per connection and schema switch, not before every cursor (it was 7 of a rating's 16
 # statements). Safe with this django-tenants: the remembered path is forgotten on every set_tenant/set_schema,
-# rollback, savepoint rollback and close, which are the only ways it changes or is lost.
+# rollback, savepoint rollback and close. Code must never SET search_path itself; the one exception, the schema copy
+# (tenants/cloning.py, SET LOCAL), calls set_schema_to_public() when done.
 TENANT_LIMIT_SET_CALLS = True

@@ -9,10 +9,11 @@ flight is simply folded by the next pass. Nothing depends on id order, so a rati
 """
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -20,11 +21,13 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from haochaping.disclosure import rollup
 from haochaping.disclosure.models import PublicName
 from haochaping.evaluations.models import Evaluation
+from tenants.cloning import quote
 from tenants.resolution import current_tenant
 
 from .models import TenantCount
 
 BATCH = 2000
+log = logging.getLogger(__name__)
 
 
 def _pending():
@@ -140,20 +143,33 @@ def fold_tenant(schema_name: str, batch: int = BATCH) -> int:
 # The partial index evaluation_fold_pending's predicate, as PostgreSQL prints it: a probe the planner answers from it.
 _PENDING_SQL = ("aggregated_as_excluded IS NULL OR NOT (aggregated_as_excluded = excluded_from_scores "
                 "AND aggregated_as_excluded IS NOT NULL)")
-_PROBE_CHUNK = 200
+# Planning a probe locks each table and its ~20 indexes until the statement ends: 20 schemas per statement keep that
+# to a few hundred lock-table entries (PostgreSQL's default room is 64 per connection).
+_PROBE_CHUNK = 20
 
 
 def schemas_with_pending(schemas: list[str]) -> list[str]:
-    """The schemas holding at least one evaluation not yet folded: one index probe per schema, 200 per statement,
-    instead of switching to every schema (the fold runs every second; a province has thousands of schemas)."""
+    """The schemas holding at least one evaluation not yet folded: one index probe per schema, 20 per statement,
+    instead of switching to every schema (the fold runs every second; a province has thousands of schemas). A chunk
+    whose probe fails (a schema being migrated, say) is visited schema by schema as before."""
+    table = Evaluation._meta.db_table
     found: set[str] = set()
     with schema_context(get_public_schema_name()), connection.cursor() as cursor:
-        for start in range(0, len(schemas), _PROBE_CHUNK):
-            chunk = schemas[start:start + _PROBE_CHUNK]
-            cursor.execute(" UNION ALL ".join(
-                f"SELECT %s WHERE EXISTS (SELECT 1 FROM \"{schema}\".{Evaluation._meta.db_table} "
-                f"WHERE {_PENDING_SQL})" for schema in chunk), chunk)
-            found.update(name for (name,) in cursor.fetchall())
+        cursor.execute("SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
+                       "WHERE c.relname = %s AND c.relkind = 'r' AND n.nspname = ANY(%s)", [table, schemas])
+        present = {name for (name,) in cursor.fetchall()}
+        probed = [schema for schema in schemas if schema in present]
+        for start in range(0, len(probed), _PROBE_CHUNK):
+            chunk = probed[start:start + _PROBE_CHUNK]
+            try:
+                with transaction.atomic():
+                    cursor.execute(" UNION ALL ".join(
+                        f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quote(schema)}.{table} WHERE {_PENDING_SQL})"
+                        for schema in chunk), chunk)
+                    found.update(name for (name,) in cursor.fetchall())
+            except DatabaseError:
+                log.warning("fold probe failed for %s…; visiting those schemas one by one", chunk[0], exc_info=True)
+                found.update(chunk)
     return [schema for schema in schemas if schema in found]
 
 

@@ -40,14 +40,15 @@ def enqueue(kind: str, payload: dict, *, schema_name: str | None = None, dedupe_
     return job if created else None
 
 
-def prune_finished_jobs(older_than: timedelta, *, batch: int = 5000) -> int:
-    """Delete jobs finished (DONE) before now - older_than, a batch at a time; returns how many. Failed jobs stay.
+def prune_finished_jobs(older_than: timedelta, *, batch: int = 5000, max_batches: int = 20) -> int:
+    """Delete jobs finished (DONE) before now - older_than, at most max_batches batches per call (the worker calls
+    it hourly, so a first run over a large backlog does not hold up due jobs); returns how many. Failed jobs stay.
     Periodic scans add jobs per tenant every few minutes: without this the table grows by millions of rows a day
-    at a province's size. Only the scheduler uses dedupe keys, for time buckets already past."""
-    cutoff = timezone.now() - older_than
+    at a province's size. Job dedupe keys name past time buckets (the scheduler) and nothing refers to a job row."""
+    cutoff = timezone.now() - max(older_than, timedelta(days=1))  # never within a scan's time bucket
     deleted = 0
     with schema_context(get_public_schema_name()):
-        while True:
+        for _ in range(max_batches):
             ids = list(Job.objects.filter(state=Job.State.DONE, finished_at__lt=cutoff)
                        .order_by("finished_at").values_list("pk", flat=True)[:batch])
             if not ids:
@@ -55,6 +56,7 @@ def prune_finished_jobs(older_than: timedelta, *, batch: int = 5000) -> int:
             deleted += Job.objects.filter(pk__in=ids).delete()[0]
             if len(ids) < batch:
                 return deleted
+    return deleted
 
 
 def _claim(batch: int) -> list[Job]:
