@@ -35,11 +35,20 @@ def _error(status: int, code: str, message: str, message_en: str) -> HttpRespons
     return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
 
 
+def _body_limit(request) -> int:
+    return (settings.GRAPHQL_MAX_UPLOAD_BYTES if request.content_type == "multipart/form-data"
+            else settings.GRAPHQL_MAX_BODY_BYTES)
+
+
 def _body_too_large(request) -> bool:
-    """JSON and GET requests only: multipart uploads have their own limits (GRAPHQL_MAX_UPLOAD_BYTES)."""
+    """JSON bodies over GRAPHQL_MAX_BODY_BYTES, multipart uploads over GRAPHQL_MAX_UPLOAD_BYTES (by their declared
+    length: a multipart body is not read here; DATA_UPLOAD_MAX_MEMORY_SIZE bounds what Django reads of it)."""
+    limit = _body_limit(request)
     if request.content_type == "multipart/form-data":
-        return False
-    limit = settings.GRAPHQL_MAX_BODY_BYTES
+        try:
+            return int(request.META.get("CONTENT_LENGTH") or 0) > limit
+        except ValueError:
+            return True
     try:
         if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
             return True
@@ -51,7 +60,7 @@ def _body_too_large(request) -> bool:
 class HaochapingGraphQLView(GraphQLView):
     def dispatch(self, request, *args, **kwargs):
         if _body_too_large(request):
-            limit_kib = settings.GRAPHQL_MAX_BODY_BYTES // 1024
+            limit_kib = _body_limit(request) // 1024
             return _error(413, "REQUEST_TOO_LARGE", f"请求体过大（上限{limit_kib} KiB）",
                           f"The request body is too large (limit {limit_kib} KiB)")
         header = request.headers.get("Authorization", "")

@@ -111,3 +111,23 @@ def test_uploads_keep_their_own_limit(settings, gql):
                                   HTTP_HOST=client.host)
     assert response.status_code == 403
     assert response.json()["errors"][0]["extensions"]["code"] == "UPLOAD_REQUIRES_LOGIN"
+
+
+def test_uploads_over_their_own_limit_are_refused(settings, gql):
+    """GRAPHQL_MAX_UPLOAD_BYTES bounds a multipart request by its declared length, before anything is read."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.GRAPHQL_MAX_UPLOAD_BYTES = 2048
+    client = gql("alpha")
+    operations = json.dumps({"query": "mutation($f: Upload!) { __typename }", "variables": {"f": None}})
+
+    def post(size: int):
+        return client.client.post("/graphql/", data={"operations": operations,
+                                                     "map": json.dumps({"0": ["variables.f"]}),
+                                                     "0": SimpleUploadedFile("a.pdf", b"%PDF-" + b"x" * size)},
+                                  HTTP_HOST=client.host)
+
+    refused = post(4096)
+    assert refused.status_code == 413 and codes(refused.json()) == ["REQUEST_TOO_LARGE"]
+    assert "2 KiB" in refused.json()["errors"][0]["message"]
+    assert post(512).status_code == 403  # within the limit: on to the upload rules (anonymous here)

@@ -10,7 +10,9 @@ GRAPHQL_MAX_OPERATIONS = env_int("GRAPHQL_MAX_OPERATIONS", 5)
 GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 50000)
 # JSON bodies on /graphql/ (multipart uploads keep GRAPHQL_MAX_UPLOAD_BYTES and DATA_UPLOAD_MAX_MEMORY_SIZE).
 GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 1024 * 1024)
-GRAPHQL_MAX_UPLOAD_BYTES = env_int("GRAPHQL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+# A whole multipart request, by its declared length: above the largest per-kind limit (catalog import, 20 MiB) and
+# equal to nginx's client_max_body_size for /graphql/ (infra/nginx).
+GRAPHQL_MAX_UPLOAD_BYTES = env_int("GRAPHQL_MAX_UPLOAD_BYTES", 21 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 12 * 1024 * 1024)
 
 STRAWBERRY_DJANGO = {
