@@ -72,7 +72,13 @@ class Hub:
             if not sockets:
                 continue
             text = json.dumps(message["event"], ensure_ascii=False)
-            await asyncio.gather(*(socket.send_text(text) for socket in sockets), return_exceptions=True)
+            # One after another, not gather(): a send only hands the frame to the server's buffers, and a task per
+            # socket cost more than the send itself at 1,000 boards.
+            for socket in sockets:
+                try:
+                    await socket.send_text(text)
+                except Exception:  # noqa: BLE001 - a socket closing meanwhile must not cost the others the event
+                    log.debug("board socket send failed", exc_info=True)
 
     async def _rejoin(self) -> None:
         for group in list(self.members):

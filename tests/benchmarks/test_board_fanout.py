@@ -418,22 +418,16 @@ the last snapshot arrived. Daphne's CPU (user + system) is over the rating phase
 |---|---|---|---|---|---|---|---|
 {chr(10).join(mem_rows)}
 
-**What limits it: per-socket Python work in the one daphne process, done one socket after another.** Each board
-gets its own copy of the event through the channel layer and its own consumer dispatch, JSON encoding and
-daphne/autobahn/Twisted write, ≈ the "per board" CPU above; the last of N boards waits for all N. A py-spy
-profile of daphne taken while this benchmark was written (300 boards, channels-redis) showed most of that time,
-before the fix below, in channels' `aclose_old_connections()`: `AsyncConsumer.dispatch` runs
-`close_old_connections` through `sync_to_async` before every handler, a hop to the single shared database thread
-per message and socket. `HallBoardConsumer` now dispatches `board.event` (which touches no database) directly;
-in those profiled runs (300 boards, py-spy attached) daphne's CPU per event went from 236 to 132 ms
-(p99 664 → 448 ms). What is left is roughly half channels' per-socket receive and dispatch and half
-daphne → autobahn → Twisted writes. Closing the gap for one hall with 1,000 screens needs a different delivery,
-not tuning: one channel-layer subscription per hall per process fanning out to its local sockets with the JSON
-encoded once, and several daphne processes (boards spread over them) — or fewer boards per hall, which is the
-real case. The in-memory layer (the single-process default) is slower still at this size: channels'
-`InMemoryChannelLayer.receive` runs `_clean_expired()` over every channel and group member of the process on
-each receive, so one event to N boards costs O(N²). "Per board" CPU in the spread run is mostly the fixed cost
-of one event (receive from Redis, dispatch), shared by only 10 boards.
+**How it is delivered, and what is left.** Each daphne process holds one channel-layer subscription per hall
+(`realtime/hub.py`): an event is received once, encoded to JSON once, and the same text is written to each local
+board socket, one after another (a send only hands the frame to daphne's buffers). The history: with every socket
+in the hall's group, channels ran a receive and a dispatch per socket (per-board p99 978 ms at 1,000 boards on one
+hall, 2026-11-26 06:49); dispatching through the hub brought it to 218 ms, and writing to the sockets in a plain loop
+instead of a task per socket (`asyncio.gather`) to the figures above. What is left is the per-socket ASGI send →
+daphne → autobahn → Twisted write, ≈ the "per board" CPU above, and the client reading 1,000 sockets on the same two
+cores. More boards per hall than one process can write in time need boards spread over several daphne processes
+(the hub works per process; tests/scaleout). "Per board" CPU in the spread run is mostly the fixed cost of one event
+(receive from Redis, dispatch), shared by only 10 boards.
 """
     write_section("board_fanout", "Hall-board fan-out (1,000 boards)",
                   "REDIS_URL=redis://127.0.0.1:6379/10 make bench PYTEST_ARGS=\"-k board_fanout\"", body)
