@@ -33,6 +33,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from bench_report import write_section
+from bench_tenants import drop_tenants
 from conftest import run_committed
 
 EVALUATIONS = int(os.environ.get("PORTAL_EVALUATIONS", 10_000_000))
@@ -233,21 +234,8 @@ def _populate(tenants: list, dashboards: dict) -> dict:
 def _cleanup(tenants: list) -> None:
     from haochaping.catalog.models import CatalogImport, CatalogItem
 
-    connection.set_schema_to_public()
-    ids = [t.pk for t in tenants]
-    # Raw SQL: the ORM's delete collector would look for cross-schema relations in the public schema.
+    drop_tenants([t.schema_name for t in tenants])
     with connection.cursor() as cursor:
-        for tenant in tenants:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{tenant.schema_name}" CASCADE')
-        if ids:
-            # Every public row that points at these tenants (counts, names, published items and guides, domains…).
-            cursor.execute("""
-                SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c
-                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-                WHERE c.contype = 'f' AND c.confrelid = 'public.tenants_tenant'::regclass""")
-            for table, column in cursor.fetchall():
-                cursor.execute(f'DELETE FROM {table} WHERE "{column}" = ANY(%s)', [ids])
-            cursor.execute("DELETE FROM tenants_tenant WHERE id = ANY(%s)", [ids])
         cursor.execute(f"DELETE FROM {CatalogItem._meta.db_table} WHERE code = ANY(%s)", [[row["code"] for row in CATALOG]])
         cursor.execute(f"DELETE FROM {CatalogImport._meta.db_table} WHERE file_name = %s", [CATALOG_FILE])
 

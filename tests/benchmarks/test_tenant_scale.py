@@ -19,6 +19,7 @@ from django.db import connection
 from django.test import Client
 
 from bench_report import write_section
+from bench_tenants import drop_tenants
 from conftest import run_committed
 
 TENANTS = int(os.environ.get("TENANT_SCALE", 500))
@@ -82,7 +83,7 @@ def _measure():
     finally:
         connection.set_schema_to_public()
         started = time.perf_counter()
-        _drop(created)
+        drop_tenants(created)
         drop_s = time.perf_counter() - started
 
     buckets = [(0, SAMPLE), (TENANTS // 2 - SAMPLE // 2, TENANTS // 2 + SAMPLE // 2), (TENANTS - SAMPLE, TENANTS)]
@@ -107,20 +108,3 @@ def _measure():
         f"- Dropping the {len(created)} schemas afterwards: {drop_s:.0f} s.\n"
     )
     write_section("tenant-scale", f"Tenant creation and migrations at {TENANTS} tenants", COMMAND, body)
-
-
-def _drop(schemas: list[str]) -> None:
-    from tenants.models import Tenant
-
-    ids = list(Tenant.objects.filter(schema_name__in=schemas).values_list("pk", flat=True))
-    with connection.cursor() as cursor:
-        for schema in schemas:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        if ids:
-            cursor.execute("""
-                SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c
-                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-                WHERE c.contype = 'f' AND c.confrelid = 'public.tenants_tenant'::regclass""")
-            for table, column in cursor.fetchall():
-                cursor.execute(f'DELETE FROM {table} WHERE "{column}" = ANY(%s)', [ids])
-            cursor.execute("DELETE FROM tenants_tenant WHERE id = ANY(%s)", [ids])
