@@ -13,14 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django_tenants.utils import quote_schema_name
 
 
 class UnsupportedSchemaObject(Exception):
     """The base schema holds an object this copy does not reproduce."""
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+# Any identifier (schema, table, sequence), quoted and escaped: django-tenants' quoting does exactly that.
+quote = quote_schema_name
 
 
 @dataclass

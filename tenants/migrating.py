@@ -6,23 +6,18 @@ so a schema whose django_migrations already holds all of the base's rows is up t
 from __future__ import annotations
 
 from django.db import connection
+from django_tenants.utils import quote_schema_name as quote
 
-from .cloning import quote
+from .catalog import schemas_with_table
 
 CHUNK = 200  # schemas per statement
 
 
 def schemas_behind(base: str, schemas: list[str]) -> list[str]:
     """The schemas in `schemas` missing any migration recorded in `base` (or without a django_migrations table)."""
-    if not schemas:
-        return []
+    checked = schemas_with_table("django_migrations", schemas)
+    missing: dict[str, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
-            "WHERE c.relname = 'django_migrations' AND c.relkind = 'r' AND n.nspname = ANY(%s)", [schemas])
-        with_table = {name for (name,) in cursor.fetchall()}
-        missing: dict[str, int] = {}
-        checked = [s for s in schemas if s in with_table]
         for start in range(0, len(checked), CHUNK):
             chunk = checked[start:start + CHUNK]
             cursor.execute(" UNION ALL ".join(

@@ -12,6 +12,7 @@ from django.test import Client
 from tenants.services import TenantSpec, create_tenant
 
 from bench_report import write_section
+from bench_tenants import drop_tenants
 from conftest import run_committed
 
 RUNS = 10
@@ -43,13 +44,7 @@ def _measure():
             create_times.append(created_at - started)
             usable_times.append(usable_at - started)
     finally:
-        connection.set_schema_to_public()
-        # Raw SQL: the ORM's delete collector would look for cross-schema relations in the public schema.
-        with connection.cursor() as cursor:
-            for tenant in created:
-                cursor.execute(f'DROP SCHEMA IF EXISTS "{tenant.schema_name}" CASCADE')
-                cursor.execute("DELETE FROM tenants_domain WHERE tenant_id = %s", [tenant.pk])
-                cursor.execute("DELETE FROM tenants_tenant WHERE id = %s", [tenant.pk])
+        drop_tenants([tenant.schema_name for tenant in created])
 
     def ms(values):
         return f"{statistics.median(values) * 1000:.0f} ms median, {max(values) * 1000:.0f} ms max"

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, quote_schema_name, schema_context
 
 from haochaping.disclosure import rollup
 from haochaping.disclosure.models import PublicName
 from haochaping.evaluations.models import Evaluation
-from tenants.cloning import quote
+from tenants.catalog import schemas_with_table
 from tenants.resolution import current_tenant
 
 from .models import TenantCount
@@ -155,16 +155,13 @@ def schemas_with_pending(schemas: list[str]) -> list[str]:
     table = Evaluation._meta.db_table
     found: set[str] = set()
     with schema_context(get_public_schema_name()), connection.cursor() as cursor:
-        cursor.execute("SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
-                       "WHERE c.relname = %s AND c.relkind = 'r' AND n.nspname = ANY(%s)", [table, schemas])
-        present = {name for (name,) in cursor.fetchall()}
-        probed = [schema for schema in schemas if schema in present]
+        probed = schemas_with_table(table, schemas)
         for start in range(0, len(probed), _PROBE_CHUNK):
             chunk = probed[start:start + _PROBE_CHUNK]
             try:
                 with transaction.atomic():
                     cursor.execute(" UNION ALL ".join(
-                        f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quote(schema)}.{table} WHERE {_PENDING_SQL})"
+                        f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quote_schema_name(schema)}.{table} WHERE {_PENDING_SQL})"
                         for schema in chunk), chunk)
                     found.update(name for (name,) in cursor.fetchall())
             except DatabaseError:
